@@ -1,0 +1,42 @@
+# Two commands do all the set-up on a fresh machine: `make dev` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: dev test lint bench deps clean
+
+$(BIN)/linkback: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+# DynamoDB Local is a Java program; install a headless JRE only when none is on PATH.
+.PHONY: .java
+.java:
+	@command -v java >/dev/null 2>&1 || { $(SUDO) apt-get update && \
+	  $(SUDO) apt-get install -y --no-install-recommends default-jre-headless; }
+
+deps: $(BIN)/linkback node_modules/.package-lock.json .java
+
+# The local stack: sources on loopback are allowed, since development sources are local pages.
+dev: deps
+	$(BIN)/linkback dev --allow-private-sources $(ARGS)
+
+test: deps
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: deps
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) node_modules .linkback

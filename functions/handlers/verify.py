@@ -1,0 +1,68 @@
+"""VerifyFunction: drains the verify queue; each message names one mention to verify.
+
+Records of a batch are verified concurrently (AsyncBatchProcessor runs the record handlers together;
+each fetch runs in a worker thread), and only the failed ones are reported back, so SQS redelivers
+just those and, after maxReceiveCount, moves them to the DLQ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    AsyncBatchProcessor,
+    EventType,
+    async_process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from linkback import queue, wiring
+from linkback.errors import TransientFetchError
+from linkback.model import utc_now
+from linkback.observability import logger, metrics, tracer
+from linkback.verify import verify_mention
+
+processor = AsyncBatchProcessor(event_type=EventType.SQS)
+
+
+def _verify(mention_id: str) -> None:
+    outcome = verify_mention(
+        mention_id,
+        repository=wiring.repository(),
+        fetcher=wiring.fetcher(),
+        moderation=wiring.settings().moderation,
+        now=utc_now(),
+    )
+    logger.info(
+        "Mention verified", extra={"mention_id": mention_id, "status": outcome.status, "reason": outcome.reason}
+    )
+    metrics.add_metric(name=f"Verified_{outcome.status or 'skipped'}", unit=MetricUnit.Count, value=1)
+
+
+async def record_handler(record: SQSRecord) -> None:
+    try:
+        mention_id = queue.decode_message(record.body)
+    except queue.InvalidMessage:
+        logger.error("Unusable queue message", extra={"message_id": record.message_id})
+        raise
+    try:
+        await asyncio.to_thread(_verify, mention_id)
+    except TransientFetchError as error:
+        receive_count = record.attributes.approximate_receive_count
+        logger.warning(
+            "Verification will be retried",
+            extra={"mention_id": mention_id, "reason": str(error), "receive_count": receive_count},
+        )
+        metrics.add_metric(name="VerifyRetried", unit=MetricUnit.Count, value=1)
+        raise
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return async_process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

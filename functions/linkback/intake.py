@@ -1,0 +1,115 @@
+"""The one intake path every protocol's front calls: normalise, check, store, enqueue.
+
+Only cheap, local checks happen here (webmention.io's rule): anything that touches the network is
+the verifier's job, so a sender learns nothing about the source from our synchronous reply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol as TypingProtocol
+
+from .errors import AlreadyRegistered, InvalidSource, SourceIsTarget, TargetNotAccepted, UpstreamError
+from .model import OWNER_VERDICTS, REGISTERED, Protocol, Status, isoformat, mention_id
+from .storage import MentionRecord, MentionRepository
+from .text import clean_text
+from .urls import InvalidUrl, normalise_url, site_of
+
+USER_AGENT_MAX = 300
+
+
+class Queue(TypingProtocol):
+    def enqueue(self, mention_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Ping:
+    """A notification as any front understood it."""
+
+    protocol: Protocol
+    source: str
+    target: str
+    sender_ip: str | None = None
+    user_agent: str | None = None
+    sent: dict[str, str] = field(default_factory=dict)  # TrackBack's title / excerpt / blog_name
+
+
+@dataclass(frozen=True)
+class Receipt:
+    mention_id: str
+    created: bool  # False: a re-send of a mention we already had
+
+
+def checked_urls(source: str, target: str, sites: tuple[str, ...]) -> tuple[str, str, str]:
+    """Normalised (source, target, site), or the error each protocol reports for them."""
+    try:
+        normal_target = normalise_url(target)
+    except InvalidUrl as error:
+        raise TargetNotAccepted(f"the target is not a usable URL: {error}") from error
+    site = site_of(normal_target, sites)
+    if site is None:
+        raise TargetNotAccepted("the target is not on a site this endpoint receives mentions for")
+    try:
+        normal_source = normalise_url(source)
+    except InvalidUrl as error:
+        raise InvalidSource(f"the source is not a usable URL: {error}") from error
+    if normal_source == normal_target:
+        raise SourceIsTarget("the source and the target are the same URL")
+    return normal_source, normal_target, site
+
+
+def receive(
+    ping: Ping, *, sites: tuple[str, ...], repository: MentionRepository, queue: Queue, now: datetime
+) -> Receipt:
+    source, target, site = checked_urls(ping.source, ping.target, sites)
+    identifier = mention_id(source, target)
+    sent = {f"sent_{name}": value for name, value in ping.sent.items() if value}
+    stamp = isoformat(now)
+    record = MentionRecord(
+        identifier,
+        protocol=str(ping.protocol),
+        source=source,
+        target=target,
+        site=site,
+        status=str(Status.QUEUED),
+        received_at=stamp,
+        updated_at=stamp,
+        sender_ip=ping.sender_ip,
+        user_agent=clean_text(ping.user_agent, USER_AGENT_MAX) or None,
+        **sent,
+    )
+    try:
+        created = repository.create(record)
+        if not created and not _apply_resend(ping, identifier, sent, repository, now):
+            return Receipt(identifier, created=False)
+        queue.enqueue(identifier)
+    except (AlreadyRegistered, TargetNotAccepted):
+        raise
+    except Exception as error:
+        # Storage or queue failed: the sender must retry; a re-send finds the record and re-queues.
+        raise UpstreamError("the mention could not be stored right now; please try again later") from error
+    return Receipt(identifier, created=created)
+
+
+def _apply_resend(
+    ping: Ping, identifier: str, sent: dict[str, str], repository: MentionRepository, now: datetime
+) -> bool:
+    """Update an existing mention for a re-send; True when it should be verified again."""
+    existing = repository.get(identifier)
+    if existing is None:  # deleted between our put and get: treat as a conflict, the sender retries
+        raise UpstreamError("the mention changed while it was being received; please try again")
+    status = Status(existing.status)
+    if ping.protocol is Protocol.PINGBACK and status in REGISTERED:
+        # "0x0030 (48) The pingback has already been registered."
+        raise AlreadyRegistered("the pingback has already been registered")
+    if status in OWNER_VERDICTS:
+        return False  # the owner's spam/delete stands; the sender is not told which
+    # A rejected mention gets a fresh chance; an approved or held one keeps its status (and stays
+    # public) until the verifier says otherwise.
+    next_status = Status.QUEUED if status is Status.REJECTED else status
+    fields = {"sender_ip": ping.sender_ip, "user_agent": clean_text(ping.user_agent, USER_AGENT_MAX) or None}
+    fields.update(sent)
+    if not repository.update_resend(existing, status=next_status, fields=fields, now=now):
+        raise UpstreamError("the mention changed while it was being received; please try again")
+    return True

@@ -1,0 +1,148 @@
+"""Find a link to the target in a fetched page and the words around it. No I/O.
+
+A real HTML tokenizer (the standard library's `html.parser`, no tree): it reads markup as browsers
+tokenize it, so a target mentioned in a comment, a script or an attribute we do not follow is not a
+link, and the cost stays linear in the page size with no tree to build.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+from .text import clean_text
+from .urls import InvalidUrl, normalise_url
+
+# Attributes that make a document link to a URL (Webmention: "an HTML link ... a, img, video, audio").
+LINK_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "a": ("href",),
+    "area": ("href",),
+    "img": ("src",),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "source": ("src",),
+    "track": ("src",),
+    "blockquote": ("cite",),
+    "q": ("cite",),
+    "ins": ("cite",),
+    "del": ("cite",),
+}
+INVISIBLE = frozenset({"script", "style", "template", "noscript", "head"})
+CONTEXT_CHARS = 100
+TITLE_MAX = 250
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class LinkEvidence:
+    tag: str
+    title: str
+    context: str  # about CONTEXT_CHARS of visible text either side of the link
+
+
+class _LinkScanner(HTMLParser):
+    def __init__(self, target: str, base_url: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.target = target
+        self.base_url = base_url
+        self.base_seen = False
+        self.title_parts: list[str] = []
+        self.in_title = False
+        self.invisible_depth = 0
+        self.text_parts: list[str] = []
+        self.text_length = 0
+        self.link_tag: str | None = None
+        self.link_offset = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "base" and not self.base_seen:
+            # "The first base element with an href attribute" sets the document base URL.
+            href = dict(attrs).get("href")
+            if href:
+                self.base_url = urljoin(self.base_url, href.strip())
+                self.base_seen = True
+        elif tag == "title":
+            self.in_title = True
+        elif tag in INVISIBLE:
+            self.invisible_depth += 1
+        if self.link_tag is None and tag in LINK_ATTRIBUTES:
+            values = dict(attrs)
+            for attribute in LINK_ATTRIBUTES[tag]:
+                value = values.get(attribute)
+                if value and self._is_target(value):
+                    self.link_tag = tag
+                    self.link_offset = self.text_length
+                    break
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag in INVISIBLE:
+            self.invisible_depth = max(0, self.invisible_depth - 1)
+        elif tag == "title":
+            self.in_title = False
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self.in_title = False
+        elif tag in INVISIBLE:
+            self.invisible_depth = max(0, self.invisible_depth - 1)
+        elif tag in ("p", "div", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "td", "blockquote"):
+            self._add_text(" ")
+
+    def handle_data(self, data: str) -> None:
+        if self.in_title:
+            self.title_parts.append(data)
+        elif not self.invisible_depth:
+            self._add_text(data)
+
+    def _add_text(self, data: str) -> None:
+        self.text_parts.append(data)
+        self.text_length += len(data)
+
+    def _is_target(self, value: str) -> bool:
+        try:
+            return normalise_url(urljoin(self.base_url, value.strip())) == self.target
+        except (InvalidUrl, ValueError):
+            return False
+
+    def evidence(self) -> LinkEvidence | None:
+        if self.link_tag is None:
+            return None
+        text = "".join(self.text_parts)
+        start = max(0, self.link_offset - CONTEXT_CHARS)
+        before = _SPACE.sub(" ", text[start : self.link_offset]).lstrip()
+        after = _SPACE.sub(" ", text[self.link_offset : self.link_offset + 2 * CONTEXT_CHARS])
+        # Trim to whole words at both ends so an excerpt never starts or ends mid-word.
+        if start > 0 and " " in before:
+            before = before.split(" ", 1)[1]
+        context = (before + after).strip()
+        if len(after) >= 2 * CONTEXT_CHARS and " " in context:
+            context = context.rsplit(" ", 1)[0] + " …"
+        if start > 0:
+            context = "… " + context
+        return LinkEvidence(
+            tag=self.link_tag,
+            title=clean_text("".join(self.title_parts), TITLE_MAX),
+            context=clean_text(context, 3 * CONTEXT_CHARS + 10),
+        )
+
+
+def find_link(html: str, *, base_url: str, target: str) -> LinkEvidence | None:
+    """Evidence that the page at base_url links to target (both normalised), or None."""
+    scanner = _LinkScanner(target=target, base_url=base_url)
+    scanner.feed(html)
+    scanner.close()
+    return scanner.evidence()
+
+
+def find_in_text(text: str, *, target: str) -> LinkEvidence | None:
+    """For text/plain sources: the target appearing as a substring is the link."""
+    offset = text.find(target)
+    if offset < 0:
+        return None
+    start = max(0, offset - CONTEXT_CHARS)
+    return LinkEvidence(
+        tag="text", title="", context=clean_text(text[start : offset + len(target) + CONTEXT_CHARS], 400)
+    )

@@ -1,0 +1,47 @@
+"""The only code that knows SQS: a small message naming the mention to verify.
+
+The record in DynamoDB is the source of truth; the message carries just its id, so a re-send or an
+owner's action between enqueue and verify is never overwritten by stale queued data.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any
+
+MESSAGE_VERSION = 1
+
+
+class InvalidMessage(ValueError):
+    """A queue message we cannot act on: retrying cannot help, so it belongs in the DLQ."""
+
+
+def encode_message(mention_id: str) -> str:
+    return json.dumps({"v": MESSAGE_VERSION, "id": mention_id}, separators=(",", ":"))
+
+
+def decode_message(body: str) -> str:
+    try:
+        message = json.loads(body)
+    except json.JSONDecodeError as error:
+        raise InvalidMessage("the message body is not JSON") from error
+    if not isinstance(message, dict) or not isinstance(message.get("id"), str) or not message["id"]:
+        raise InvalidMessage("the message does not name a mention id")
+    return message["id"]
+
+
+class VerifyQueue:
+    def __init__(self, queue_url: str, region: str) -> None:
+        self.queue_url = queue_url
+        self.region = region
+
+    @cached_property
+    def _client(self) -> Any:
+        # Imported on first send: the read-only function never pays boto3's import at cold start.
+        import boto3
+
+        return boto3.client("sqs", region_name=self.region)
+
+    def enqueue(self, mention_id: str) -> None:
+        self._client.send_message(QueueUrl=self.queue_url, MessageBody=encode_message(mention_id))

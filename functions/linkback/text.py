@@ -1,0 +1,29 @@
+"""Text that we store and show: valid Unicode, no control characters, bounded length."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# C0/C1 controls except tab and newline, plus the Unicode non-characters and lone surrogates that
+# would make a stored string invalid UTF-8.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+_SPACE_RUN = re.compile(r"\s+")
+ELLIPSIS = "…"
+
+
+def clean_text(value: str | None, max_length: int, *, single_line: bool = True) -> str:
+    """NFC-normalised, control-free text cropped to max_length characters (with an ellipsis)."""
+    if not value:
+        return ""
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", value))
+    text = _SPACE_RUN.sub(" ", text) if single_line else text
+    text = text.strip()
+    if len(text) <= max_length:
+        return text
+    cropped = text[: max_length - 1]
+    # Cut at a word boundary when one is near, so an excerpt does not end mid-word.
+    space = cropped.rfind(" ", max_length // 2)
+    if space > 0:
+        cropped = cropped[:space]
+    return cropped.rstrip() + ELLIPSIS

@@ -1,0 +1,124 @@
+"""TrackBack 1.2: parse a ping and write the reply. Bytes in, values out; no I/O.
+
+Specification: Six Apart, "TrackBack Technical Specification", version 1.2.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+from email.message import Message
+from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
+
+from .errors import LinkbackError, MalformedRequest, PayloadTooLarge, UnsupportedCharset
+from .text import clean_text
+
+MAX_BODY_BYTES = 32 * 1024
+TITLE_MAX = 250
+EXCERPT_MAX = 500  # "the server may crop the excerpt": MT crops at 255, we keep a little more
+BLOG_NAME_MAX = 250
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+# Charsets whose bytes are not a superset of ASCII cannot carry a urlencoded form, and UTF-7 turns
+# "+ADw-script+AD4-" into markup in readers that trust the label (the reason the spec era refused it).
+_REFUSED_CHARSETS = frozenset({"utf_7", "utf_16", "utf_16_be", "utf_16_le", "utf_32", "utf_32_be", "utf_32_le"})
+
+SUCCESS_REPLY = b'<?xml version="1.0" encoding="utf-8"?><response><error>0</error></response>'
+
+HUMAN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>TrackBack endpoint</title></head>
+<body><h1>TrackBack endpoint</h1>
+<p>This address receives <a href="https://www.sixapart.com/pronet/docs/trackback_spec">TrackBack</a>
+pings for a post. Blogging software sends them with an HTTP POST; there is nothing to see here in a
+browser.</p></body></html>
+"""
+
+
+@dataclass(frozen=True)
+class TrackbackPing:
+    url: str
+    title: str
+    excerpt: str
+    blog_name: str
+
+
+def error_reply(message: str) -> bytes:
+    """`<error>1</error>` with the message XML-escaped, as the spec's failure response."""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><response><error>1</error>'
+        f"<message>{escape(message)}</message></response>"
+    ).encode()
+
+
+def _media_type_and_charset(content_type: str | None) -> tuple[str, str | None]:
+    if not content_type:
+        return "", None
+    header = Message()
+    header["content-type"] = content_type
+    return header.get_content_type(), header.get_param("charset")  # type: ignore[return-value]
+
+
+def _codec_name(label: str) -> str:
+    try:
+        name = codecs.lookup(label.strip().strip('"')).name.replace("-", "_")
+    except LookupError as error:
+        raise UnsupportedCharset(f"unknown charset {label!r}") from error
+    if name in _REFUSED_CHARSETS:
+        raise UnsupportedCharset(f"charset {label!r} is not accepted; send UTF-8")
+    return name
+
+
+def _decode(value: bytes, declared: str | None) -> str:
+    if declared:
+        try:
+            return value.decode(declared)
+        except UnicodeDecodeError as error:
+            raise UnsupportedCharset(f"the ping is not valid {declared}") from error
+    # No charset declared: UTF-8 if it decodes (it almost never does by accident), else the
+    # spec era's ISO-8859-1, which decodes every byte.
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("iso-8859-1")
+
+
+def parse_ping(body: bytes, content_type: str | None) -> TrackbackPing:
+    """Parse a ping's form body.
+
+    "The TrackBack ping ... is sent as an HTTP POST ... Content-Type: application/x-www-form-urlencoded"
+    with `url` required and `title`, `excerpt`, `blog_name` optional.
+    """
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"the ping is larger than {MAX_BODY_BYTES} bytes")
+    media_type, header_charset = _media_type_and_charset(content_type)
+    # Some old clients send no Content-Type at all; a different one is a different protocol.
+    if media_type and media_type not in (FORM_CONTENT_TYPE, "text/plain"):
+        raise MalformedRequest(f"a TrackBack ping is a form post ({FORM_CONTENT_TYPE}), not {media_type}")
+    try:
+        # Latin-1 maps every byte to one code point, so percent-decoding happens before we know the
+        # charset and nothing is lost: the bytes are recovered exactly below.
+        pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="latin-1", max_num_fields=20)
+    except ValueError as error:
+        raise MalformedRequest("the ping has too many fields") from error
+    raw: dict[bytes, bytes] = {}
+    for key, value in pairs:
+        # First wins: a repeated field cannot override a checked one.
+        raw.setdefault(key.encode("latin-1"), value.encode("latin-1"))
+    form_charset = raw.get(b"charset", b"").decode("ascii", "replace") or None
+    label = header_charset or form_charset
+    declared = _codec_name(label) if label else None
+    fields = {key.decode("ascii", "replace"): _decode(value, declared) for key, value in raw.items()}
+    url = fields.get("url", "").strip()
+    if not url:
+        raise MalformedRequest("the url field is required")
+    return TrackbackPing(
+        url=url,
+        title=clean_text(fields.get("title"), TITLE_MAX),
+        excerpt=clean_text(fields.get("excerpt"), EXCERPT_MAX),
+        blog_name=clean_text(fields.get("blog_name"), BLOG_NAME_MAX),
+    )
+
+
+def reply_for(error: LinkbackError | None) -> bytes:
+    return SUCCESS_REPLY if error is None else error_reply(error.message)

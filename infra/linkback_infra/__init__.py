@@ -1,0 +1,1 @@
+"""Developer tooling for linkback: local stack, service launchers, CLI."""

@@ -1,0 +1,178 @@
+"""`linkback dev`: the whole stack on this machine, wired from template.yaml.
+
+DynamoDB Local (AWS's own jar) and moto's SQS server stand in for the managed services; the handlers
+run unchanged, reached through the `AWS_ENDPOINT_URL_*` variables every AWS SDK honours.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .front import LocalFront, load_handler
+from .poller import QueuePoller
+from .services import DynamoDBLocal, SqsServer
+from .template import Template, load_template
+
+REGION = "us-east-1"
+TABLE_NAME = "linkback-mentions"
+DEFAULT_SITES = "https://example.com"
+# Any credentials do for the local services; real ones must never be needed or sent.
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": ""}
+
+
+def aws_client(service: str, endpoint_url: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - the local services' dummy key
+        config=Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=30),
+    )
+
+
+def create_table(dynamodb: Any, template: Template, table_name: str) -> None:
+    """Create the table from the template's definition unless it exists (the data dir persists it)."""
+    if table_name in dynamodb.list_tables()["TableNames"]:
+        return
+    dynamodb.create_table(**template.create_table_kwargs(table_name))
+    dynamodb.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50})
+    if template.ttl_attribute:
+        dynamodb.update_time_to_live(
+            TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": template.ttl_attribute}
+        )
+
+
+@dataclass(frozen=True)
+class LocalQueue:
+    url: str
+    arn: str
+
+
+def create_queues(
+    sqs: Any, template: Template, *, visibility_timeout: int | None = None, prefix: str = ""
+) -> dict[str, LocalQueue]:
+    """The template's queues, dead-letter queues first so redrive policies can name them."""
+    queues: dict[str, LocalQueue] = {}
+    ordered = sorted(template.queues, key=lambda spec: spec.dead_letter is not None)
+    for spec in ordered:
+        attributes = {"VisibilityTimeout": str(visibility_timeout or spec.visibility_timeout)}
+        if spec.dead_letter:
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": queues[spec.dead_letter].arn, "maxReceiveCount": spec.max_receive_count}
+            )
+        url = sqs.create_queue(QueueName=prefix + spec.logical_id, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queues[spec.logical_id] = LocalQueue(url, arn)
+    return queues
+
+
+def handler_environment(template: Template, refs: Mapping[str, str]) -> dict[str, str]:
+    """Every function's environment variables, merged: they run in one process here."""
+    environment: dict[str, str] = {}
+    for function in template.functions:
+        environment.update(template.function_environment(function, refs))
+    return environment
+
+
+@dataclass
+class LocalStack:
+    host: str = "127.0.0.1"
+    port: int = 8787
+    data_dir: Path = Path(".linkback")
+    sites: str = DEFAULT_SITES
+    moderation: str = "auto"
+    log_level: str = "INFO"
+    allow_private_sources: bool = False
+    visibility_timeout: int | None = None  # None: the template's
+    template: Template = field(default_factory=load_template)
+    _parts: list[Any] = field(default_factory=list)
+
+    def start(self) -> str:
+        """Start everything; returns the base URL. On failure, whatever started is stopped."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> str:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        dynamodb_local = DynamoDBLocal(self.data_dir / "dynamodb", host="127.0.0.1")
+        sqs_server = SqsServer(host="127.0.0.1")
+        self._parts += [dynamodb_local, sqs_server]
+        # Start both before waiting on either: DynamoDB Local's JVM start dominates.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for started in [pool.submit(service.start) for service in (dynamodb_local, sqs_server)]:
+                started.result()
+        dynamodb = aws_client("dynamodb", dynamodb_local.endpoint_url)
+        sqs = aws_client("sqs", sqs_server.endpoint_url)
+        create_table(dynamodb, self.template, TABLE_NAME)
+        queues = create_queues(sqs, self.template, visibility_timeout=self.visibility_timeout)
+
+        refs = {
+            "MentionsTable": TABLE_NAME,
+            "Sites": self.sites,
+            "ModerationMode": self.moderation,
+            "LogLevel": self.log_level,
+            **{logical_id: queue.url for logical_id, queue in queues.items()},
+        }
+        os.environ.update(handler_environment(self.template, refs))
+        os.environ.update(LOCAL_CREDENTIALS)
+        os.environ.update(
+            {
+                "AWS_REGION": REGION,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_local.endpoint_url,
+                "AWS_ENDPOINT_URL_SQS": sqs_server.endpoint_url,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "LINKBACK_ALLOW_PRIVATE_SOURCES": "1" if self.allow_private_sources else "0",
+            }
+        )
+        from linkback import wiring
+
+        wiring.reset()
+
+        for consumer in self.template.consumers:
+            queue = queues[consumer.queue]
+            poller = QueuePoller(
+                aws_client("sqs", sqs_server.endpoint_url),
+                queue_url=queue.url,
+                queue_arn=queue.arn,
+                handler=load_handler(consumer.handler),
+                function_name=consumer.function,
+                batch_size=consumer.batch_size,
+                timeout_s=self.template.function_timeout(consumer.function),
+                region=REGION,
+            )
+            poller.start()
+            self._parts.append(poller)
+
+        timeouts = {function: self.template.function_timeout(function) for function in self.template.functions}
+        front = LocalFront(self.template.routes, timeouts, self.host, self.port)
+        front.start()
+        self._parts.append(front)
+        self.front = front
+        return front.base_url
+
+    def stop(self) -> None:
+        """Stop in reverse order: no new requests, then no polling, then the services."""
+        while self._parts:
+            part = self._parts.pop()
+            with contextlib.suppress(Exception):  # keep stopping the rest
+                part.stop()
+
+    def wait(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            stop.wait(0.5)
