@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from .dev import LocalStack
+    from .dev import TABLE_NAME, LocalStack
 
     stack = LocalStack(
         host=args.host,
@@ -37,6 +37,11 @@ def _dev(args: argparse.Namespace) -> int:
         print("linkback dev: sources on loopback/private addresses are allowed (development only)", flush=True)
     print(f"linkback dev: TrackBack ping URL {base_url}/trackback?target=<post URL>", flush=True)
     print(f"linkback dev: Pingback endpoint {base_url}/pingback", flush=True)
+    print(
+        f"linkback dev: DynamoDB Local {stack.endpoints['dynamodb']} (table {TABLE_NAME}); "
+        f"SQS {stack.endpoints['sqs']}",
+        flush=True,
+    )
     print(f"linkback dev: ready in {time.monotonic() - began:.1f} s at {base_url}  (Ctrl-C stops)", flush=True)
     try:
         stack.wait(stop)

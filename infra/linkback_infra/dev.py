@@ -164,6 +164,8 @@ class LocalStack:
         front.start()
         self._parts.append(front)
         self.front = front
+        self.endpoints = {"dynamodb": dynamodb_local.endpoint_url, "sqs": sqs_server.endpoint_url}
+        self.queue_urls = {logical_id: queue.url for logical_id, queue in queues.items()}
         return front.base_url
 
     def stop(self) -> None:

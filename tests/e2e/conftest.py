@@ -1,0 +1,178 @@
+"""A real `linkback dev` process, started once for the e2e tests, and source pages on loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import boto3
+import pytest
+
+from linkback_infra.services import free_port
+
+READY = re.compile(r"ready in [\d.]+ s at (http://\S+)")
+ENDPOINTS = re.compile(r"DynamoDB Local (http://\S+) \(table (\S+)\); SQS (http://\S+)")
+START_TIMEOUT_S = 90
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+@dataclass
+class DevStack:
+    process: subprocess.Popen[str]
+    base_url: str
+    dynamodb_url: str
+    table_name: str
+    output: Path
+    children: list[int] = field(default_factory=list)
+
+    def table(self):  # type: ignore[no-untyped-def]
+        resource = boto3.resource(
+            "dynamodb",
+            endpoint_url=self.dynamodb_url,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        return resource.Table(self.table_name)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        match = re.search(r"^PPid:\s+(\d+)$", text, re.MULTILINE)
+        if match and int(match.group(1)) == pid:
+            found.append(int(status.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in state
+
+
+def start_dev(tmp: Path, *extra: str) -> DevStack:
+    output = tmp / "dev.out"
+    port = free_port()
+    handle = output.open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "linkback_infra.cli",
+            "dev",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp / "data"),
+            "--sites",
+            "https://example.com,https://blog.example.org",
+            "--allow-private-sources",
+            *extra,
+        ],
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        text = output.read_text()
+        ready = READY.search(text)
+        if ready:
+            endpoints = ENDPOINTS.search(text)
+            assert endpoints, text
+            return DevStack(
+                process, ready.group(1), endpoints.group(1), endpoints.group(2), output, _children(process.pid)
+            )
+        if process.poll() is not None:
+            raise AssertionError(f"linkback dev exited early:\n{text}")
+        time.sleep(0.1)
+    process.kill()
+    raise AssertionError(f"linkback dev did not get ready in {START_TIMEOUT_S} s:\n{output.read_text()}")
+
+
+def stop_dev(stack: DevStack) -> int:
+    stack.process.send_signal(signal.SIGTERM)
+    try:
+        return stack.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        stack.process.kill()
+        stack.process.wait()
+        raise
+
+
+@pytest.fixture(scope="session")
+def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
+    stack = start_dev(tmp_path_factory.mktemp("dev"))
+    yield stack
+    stop_dev(stack)
+
+
+@dataclass
+class Page:
+    status: int
+    body: str
+    content_type: str = "text/html; charset=utf-8"
+
+
+class SourceSite:
+    """Pages of a 'remote' blog, served on loopback for the verifier to fetch."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, Page] = {}
+        self.hits: dict[str, int] = {}
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                site.hits[self.path] = site.hits.get(self.path, 0) + 1
+                page = site.pages.get(self.path, Page(404, "not found", "text/plain"))
+                payload = page.body.encode()
+                self.send_response(page.status)
+                self.send_header("Content-Type", page.content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def source_site() -> Iterator[SourceSite]:
+    site = SourceSite()
+    yield site
+    site.stop()
