@@ -7,11 +7,12 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 
 from linkback import feed, wiring
 from linkback.errors import LinkbackError
 from linkback.feed import InvalidQuery
-from linkback.observability import logger, metrics, tracer
+from linkback.observability import logger, metrics
 from linkback.urls import InvalidUrl, normalise_url
 
 app = APIGatewayHttpResolver()
@@ -38,7 +39,9 @@ def _cached_json(document: dict[str, Any]) -> Response:
     body, etag = feed.render(document)
     headers = {**PUBLIC_HEADERS, "ETag": etag, "Cache-Control": feed.CACHE_CONTROL}
     if feed.etag_matches(app.current_event.headers.get("if-none-match"), etag):
+        metrics.add_metric(name="ReadNotModified", unit=MetricUnit.Count, value=1)
         return Response(status_code=304, headers=headers, body="")
+    metrics.add_metric(name="ReadServed", unit=MetricUnit.Count, value=1)
     return Response(status_code=200, content_type="application/json", body=body.decode(), headers=headers)
 
 
@@ -56,7 +59,6 @@ def count() -> Response:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)

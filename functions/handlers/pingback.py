@@ -11,7 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from linkback import events, intake, pingback, wiring
 from linkback.errors import LinkbackError, MalformedRequest
 from linkback.model import Protocol, utc_now
-from linkback.observability import logger, metrics, tracer
+from linkback.observability import logger, metrics
 
 app = APIGatewayHttpResolver()
 
@@ -62,7 +62,6 @@ def receive() -> Response:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from linkback import queue, wiring
 from linkback.errors import TransientFetchError
 from linkback.model import utc_now
-from linkback.observability import logger, metrics, tracer
+from linkback.observability import logger, metrics
 from linkback.verify import verify_mention
 
 processor = AsyncBatchProcessor(event_type=EventType.SQS)
@@ -60,7 +60,6 @@ async def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return async_process_partial_response(

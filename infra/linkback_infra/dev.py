@@ -97,6 +97,7 @@ class LocalStack:
     allow_private_sources: bool = False
     visibility_timeout: int | None = None  # None: the template's
     template: Template = field(default_factory=load_template)
+    pollers: list[QueuePoller] = field(default_factory=list)
     _parts: list[Any] = field(default_factory=list)
 
     def start(self) -> str:
@@ -158,6 +159,7 @@ class LocalStack:
             )
             poller.start()
             self._parts.append(poller)
+            self.pollers.append(poller)
 
         timeouts = {function: self.template.function_timeout(function) for function in self.template.functions}
         front = LocalFront(self.template.routes, timeouts, self.host, self.port)
