@@ -12,6 +12,7 @@ The verifier is an open URL fetcher on the internet, so (DESIGN.md §7):
 
 from __future__ import annotations
 
+import codecs
 import ipaddress
 import re
 import socket
@@ -120,13 +121,16 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]
 
 
 def _decode_body(body: bytes, header_charset: str | None) -> str:
-    for label in (header_charset, *(_META_CHARSET.findall(body[:4096])[:1])):
+    meta = _META_CHARSET.findall(body[:4096])[:1]
+    for label, from_meta in ((header_charset, False), *((found, True) for found in meta)):
         if not label:
             continue
         name = label.decode("ascii", "replace") if isinstance(label, bytes) else label
         try:
+            if from_meta and codecs.lookup(name).name.startswith(("utf-16", "utf-32")):
+                name = "utf-8"  # HTML prescan: "If charset is UTF-16BE/LE, then set charset to UTF-8."
             return body.decode(name, errors="replace")
-        except LookupError:
+        except (LookupError, UnicodeError):
             continue
     return body.decode("utf-8", errors="replace")
 

@@ -83,12 +83,18 @@ def receive(
         created = repository.create(record)
         if not created and not _apply_resend(ping, identifier, sent, repository, now):
             return Receipt(identifier, created=False)
-        queue.enqueue(identifier)
-    except (AlreadyRegistered, TargetNotAccepted):
+    except (AlreadyRegistered, UpstreamError):
         raise
     except Exception as error:
-        # Storage or queue failed: the sender must retry; a re-send finds the record and re-queues.
         raise UpstreamError("the mention could not be stored right now; please try again later") from error
+    try:
+        queue.enqueue(identifier)
+    except Exception as error:
+        if created:
+            # Undo, or the sender's retry would find a record no message will ever verify (and a
+            # Pingback retry would even be told "already registered").
+            repository.discard_unqueued(identifier)
+        raise UpstreamError("the mention could not be queued right now; please try again later") from error
     return Receipt(identifier, created=created)
 
 

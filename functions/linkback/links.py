@@ -29,7 +29,7 @@ LINK_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "ins": ("cite",),
     "del": ("cite",),
 }
-INVISIBLE = frozenset({"script", "style", "template", "noscript", "head"})
+INVISIBLE = frozenset({"script", "style", "template", "noscript"})
 CONTEXT_CHARS = 100
 TITLE_MAX = 250
 _SPACE = re.compile(r"\s+")
@@ -50,6 +50,8 @@ class _LinkScanner(HTMLParser):
         self.base_seen = False
         self.title_parts: list[str] = []
         self.in_title = False
+        self.title_done = False
+        self.foreign_depth = 0
         self.invisible_depth = 0
         self.text_parts: list[str] = []
         self.text_length = 0
@@ -64,9 +66,13 @@ class _LinkScanner(HTMLParser):
                 self.base_url = urljoin(self.base_url, href.strip())
                 self.base_seen = True
         elif tag == "title":
-            self.in_title = True
+            self.in_title = not self.title_done and not self.foreign_depth
         elif tag in INVISIBLE:
             self.invisible_depth += 1
+        elif tag in ("svg", "math"):
+            self.foreign_depth += 1
+        elif tag == "br":
+            self._add_text(" ")
         if self.link_tag is None and tag in LINK_ATTRIBUTES:
             values = dict(attrs)
             for attribute in LINK_ATTRIBUTES[tag]:
@@ -82,10 +88,16 @@ class _LinkScanner(HTMLParser):
             self.invisible_depth = max(0, self.invisible_depth - 1)
         elif tag == "title":
             self.in_title = False
+        elif tag in ("svg", "math"):
+            self.foreign_depth = max(0, self.foreign_depth - 1)
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
+            if self.in_title:
+                self.title_done = True
             self.in_title = False
+        elif tag in ("svg", "math"):
+            self.foreign_depth = max(0, self.foreign_depth - 1)
         elif tag in INVISIBLE:
             self.invisible_depth = max(0, self.invisible_depth - 1)
         elif tag in ("p", "div", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "td", "blockquote"):
@@ -111,16 +123,22 @@ class _LinkScanner(HTMLParser):
         if self.link_tag is None:
             return None
         text = "".join(self.text_parts)
-        start = max(0, self.link_offset - CONTEXT_CHARS)
-        before = _SPACE.sub(" ", text[start : self.link_offset]).lstrip()
-        after = _SPACE.sub(" ", text[self.link_offset : self.link_offset + 2 * CONTEXT_CHARS])
+        # Measure the windows on the text as shown (whitespace collapsed), not on the markup's indentation.
+        prefix = _SPACE.sub(" ", text[: self.link_offset]).lstrip()
+        rest = _SPACE.sub(" ", text[self.link_offset :])
+        cut_before = len(prefix) > CONTEXT_CHARS
+        before = prefix[-CONTEXT_CHARS:] if cut_before else prefix
         # Trim to whole words at both ends so an excerpt never starts or ends mid-word.
-        if start > 0 and " " in before:
+        if cut_before and prefix[-CONTEXT_CHARS - 1] != " " and " " in before:
             before = before.split(" ", 1)[1]
+        after = rest[: 2 * CONTEXT_CHARS]
+        cut_after = len(rest.rstrip()) > 2 * CONTEXT_CHARS
         context = (before + after).strip()
-        if len(after) >= 2 * CONTEXT_CHARS and " " in context:
-            context = context.rsplit(" ", 1)[0] + " …"
-        if start > 0:
+        if cut_after:
+            if rest[2 * CONTEXT_CHARS] != " " and " " in context:
+                context = context.rsplit(" ", 1)[0]
+            context += " …"
+        if cut_before:
             context = "… " + context
         return LinkEvidence(
             tag=self.link_tag,
@@ -139,9 +157,11 @@ def find_link(html: str, *, base_url: str, target: str) -> LinkEvidence | None:
 
 def find_in_text(text: str, *, target: str) -> LinkEvidence | None:
     """For text/plain sources: the target appearing as a substring is the link."""
-    offset = text.find(target)
-    if offset < 0:
+    # The URL must end where the target ends: /posts/hello-again/ is not a link to /posts/hello.
+    found = re.search(re.escape(target) + r"(?![\w\-~%/])", text)
+    if found is None:
         return None
+    offset = found.start()
     start = max(0, offset - CONTEXT_CHARS)
     return LinkEvidence(
         tag="text", title="", context=clean_text(text[start : offset + len(target) + CONTEXT_CHARS], 400)

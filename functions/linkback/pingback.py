@@ -72,8 +72,6 @@ def parse_call(body: bytes) -> PingbackCall:
         raise MalformedRequest("parse error: DTDs and entities are not accepted") from error
     except ParseError as error:
         raise MalformedRequest("parse error: not well formed") from error
-    if _depth(root, MAX_DEPTH) > MAX_DEPTH:
-        raise InvalidXmlRpc("invalid XML-RPC: nested too deeply for a pingback.ping call")
     if root.tag != "methodCall":
         raise InvalidXmlRpc("invalid XML-RPC: the root element must be methodCall")
     method = (root.findtext("methodName") or "").strip()
@@ -81,6 +79,8 @@ def parse_call(body: bytes) -> PingbackCall:
         # system.multicall in particular: one request fanning out to many pings is how pingback
         # endpoints were recruited into reflection attacks.
         raise MethodNotFound(f"requested method {method or '(none)'} is not supported; only {METHOD} is")
+    if _depth(root, MAX_DEPTH) > MAX_DEPTH:
+        raise InvalidXmlRpc("invalid XML-RPC: nested too deeply for a pingback.ping call")
     params = root.findall("params/param")
     if len(params) != 2:
         raise InvalidParams("pingback.ping takes exactly two parameters: sourceURI and targetURI")

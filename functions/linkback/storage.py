@@ -12,13 +12,14 @@ test-only code path here.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -148,6 +149,9 @@ class MentionRepository:
         """Apply a re-send if the record is still in the status we read (optimistic concurrency)."""
         actions = [MentionRecord.updated_at.set(isoformat(now)), MentionRecord.status.set(str(status))]
         actions += [getattr(MentionRecord, name).set(value) for name, value in fields.items() if value is not None]
+        if status is Status.QUEUED:
+            # A fresh chance: the last verification's reason no longer describes this record.
+            actions += [MentionRecord.status_reason.remove(), MentionRecord.fetch_status.remove()]
         actions += self._index_actions(status, record)
         try:
             record.update(actions=actions, condition=MentionRecord.status == record.status)
@@ -157,7 +161,8 @@ class MentionRepository:
             raise
         return True
 
-    def record_verdict(self, record: MentionRecord, verdict: Verdict, now: datetime) -> None:
+    def record_verdict(self, record: MentionRecord, verdict: Verdict, now: datetime) -> bool:
+        """Store the verdict; False when the record changed since it was read (nothing written)."""
         stamp = isoformat(now)
         values: dict[str, Any] = {
             "status": str(verdict.status),
@@ -181,7 +186,23 @@ class MentionRepository:
         ]
         actions += self._index_actions(verdict.status, record)
         actions.append(MentionRecord.attempts.add(1))
-        record.update(actions=actions, condition=MentionRecord.pk.exists())
+        # Only if nobody changed the status while we fetched: an owner's spam/delete must stand, and
+        # a re-send that changed it has queued its own verification.
+        try:
+            record.update(
+                actions=actions, condition=MentionRecord.pk.exists() & (MentionRecord.status == record.status)
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def discard_unqueued(self, mention_id: str) -> None:
+        """Remove a just-created record whose queue message could not be sent, so a retry starts afresh."""
+        # Changed meanwhile or already gone: then there is nothing of ours to undo.
+        with contextlib.suppress(DeleteError):
+            MentionRecord(mention_id).delete(condition=MentionRecord.status == str(Status.QUEUED))
 
     def record_failed_attempt(self, record: MentionRecord, reason: str, now: datetime) -> None:
         record.update(

@@ -24,6 +24,6 @@ def clean_text(value: str | None, max_length: int, *, single_line: bool = True) 
     cropped = text[: max_length - 1]
     # Cut at a word boundary when one is near, so an excerpt does not end mid-word.
     space = cropped.rfind(" ", max_length // 2)
-    if space > 0:
+    if space > 0 and text[max_length - 1] != " ":
         cropped = cropped[:space]
     return cropped.rstrip() + ELLIPSIS

@@ -66,6 +66,10 @@ def _codec_name(label: str) -> str:
         raise UnsupportedCharset(f"unknown charset {label!r}") from error
     if name in _REFUSED_CHARSETS:
         raise UnsupportedCharset(f"charset {label!r} is not accepted; send UTF-8")
+    try:
+        b"a".decode(name)  # base64, hex, rot13 are bytes/str transforms; "undefined" always fails
+    except (LookupError, UnicodeError) as error:
+        raise UnsupportedCharset(f"charset {label!r} is not a text encoding") from error
     return name
 
 

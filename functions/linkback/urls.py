@@ -21,6 +21,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_URL_LENGTH = 2048
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PERCENT_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _HOST_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,62})$")
 
 
@@ -95,8 +96,10 @@ def normalise_url(url: str) -> str:
         raise InvalidUrl("URLs with a user name or password are not accepted")
     host = _normalise_host(parts.hostname or "")
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    path = _remove_dot_segments(_PERCENT_ESCAPE.sub(_normalise_escape, parts.path or "/"))
-    query = _PERCENT_ESCAPE.sub(_normalise_escape, parts.query)
+    # A "%" that starts no escape is written "%25" first, so decoding "%41" next to it cannot make a new one.
+    path = _STRAY_PERCENT.sub("%25", parts.path or "/")
+    path = _remove_dot_segments(_PERCENT_ESCAPE.sub(_normalise_escape, path))
+    query = _PERCENT_ESCAPE.sub(_normalise_escape, _STRAY_PERCENT.sub("%25", parts.query))
     return urlunsplit((scheme, netloc, path, query, ""))
 
 

@@ -76,11 +76,11 @@ def verify_mention(
         page = fetcher.fetch(record.source)
     except PermanentFetchError as error:
         verdict = Verdict(status=Status.REJECTED, reason=error.reason, fetch_status=error.status)
-        repository.record_verdict(record, verdict, now)
-        return Outcome(mention_id, verdict.status, verdict.reason)
     except TransientFetchError as error:
         repository.record_failed_attempt(record, str(error), now)
         raise
-    verdict = decide(record, page, find_evidence(page, record.target), moderation)
-    repository.record_verdict(record, verdict, now)
+    else:
+        verdict = decide(record, page, find_evidence(page, record.target), moderation)
+    if not repository.record_verdict(record, verdict, now):
+        return Outcome(mention_id, None, "the mention changed during verification")
     return Outcome(mention_id, verdict.status, verdict.reason)

@@ -65,9 +65,7 @@ def test_cfn_lint_reports_no_error_and_no_warning() -> None:
     assert not findings, "cfn-lint:\n" + "\n".join(findings)
 
 
-def test_sam_expands_the_template_into_valid_cloudformation(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_sam_expands_the_template_into_valid_cloudformation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # cfn-lint checks SAM resources only shallowly (a misspelt event property passes it); the SAM
     # translator, which `sam build`/`sam deploy` run, does not let one through.
     translator = pytest.importorskip("samtranslator.translator.transform")
@@ -88,9 +86,7 @@ def test_sam_expands_the_template_into_valid_cloudformation(
     findings = _lint(expanded_path)
     assert not findings, "cfn-lint on the SAM output:\n" + "\n".join(findings)
     mappings = [r for r in expanded["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
-    assert mappings[0]["Properties"]["ScalingConfig"] == {
-        "MaximumConcurrency": {"Ref": "VerifierConcurrency"}
-    }
+    assert mappings[0]["Properties"]["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "VerifierConcurrency"}}
 
 
 # --------------------------------------------------------------------------- the verify queue
@@ -281,9 +277,7 @@ def test_loader_reads_ref_as_its_long_form() -> None:
 def test_loader_splits_getatt_dotted_name_into_resource_and_attribute() -> None:
     assert load_yaml("Value: !GetAtt VerifyQueue.Arn") == {"Value": {"Fn::GetAtt": ["VerifyQueue", "Arn"]}}
     # The attribute may itself contain dots; the resource name never does.
-    assert load_yaml("Value: !GetAtt Stack.Outputs.Url") == {
-        "Value": {"Fn::GetAtt": ["Stack", "Outputs.Url"]}
-    }
+    assert load_yaml("Value: !GetAtt Stack.Outputs.Url") == {"Value": {"Fn::GetAtt": ["Stack", "Outputs.Url"]}}
 
 
 def test_loader_reads_sub_with_a_variable_map_and_nested_tags() -> None:
@@ -294,9 +288,7 @@ def test_loader_reads_sub_with_a_variable_map_and_nested_tags() -> None:
 
 
 def test_loader_accepts_any_short_form_tag_on_any_node_kind() -> None:
-    text = (
-        "A: !If [IsProd, !Ref X, !Ref AWS::NoValue]\nB: !Transform {Name: AWS::Include}\nC: !Condition IsProd"
-    )
+    text = "A: !If [IsProd, !Ref X, !Ref AWS::NoValue]\nB: !Transform {Name: AWS::Include}\nC: !Condition IsProd"
     assert load_yaml(text) == {
         "A": {"Fn::If": ["IsProd", {"Ref": "X"}, {"Ref": "AWS::NoValue"}]},
         "B": {"Fn::Transform": {"Name": "AWS::Include"}},
