@@ -193,7 +193,12 @@ class SafeFetcher:
                 try:
                     response = session.get(
                         normal,
-                        headers={"User-Agent": self.user_agent, "Accept": ", ".join(ACCEPTED_TYPES)},
+                        # Host names the site, not the pinned address we connect to.
+                        headers={
+                            "Host": urlsplit(normal).netloc,
+                            "User-Agent": self.user_agent,
+                            "Accept": ", ".join(ACCEPTED_TYPES),
+                        },
                         timeout=(min(CONNECT_TIMEOUT_S, remaining), min(READ_TIMEOUT_S, remaining)),
                         allow_redirects=False,
                         stream=True,
@@ -212,6 +217,7 @@ class SafeFetcher:
 
     def _read(self, response: Any, url: str, started: float) -> FetchedPage:
         import requests
+        import urllib3
 
         status = response.status_code
         if status in (404, 410):
@@ -228,16 +234,22 @@ class SafeFetcher:
         size = 0
         truncated = False
         try:
-            # iter_content yields decoded bytes, so the cap holds for a gzip bomb too.
-            for chunk in response.iter_content(chunk_size=16384):
+            # read1 returns what one receive brought (decoded, so the cap holds for a gzip bomb too):
+            # the deadline is checked between receives, so a server dripping a byte at a time is cut
+            # off after at most TOTAL_DEADLINE_S + READ_TIMEOUT_S. iter_content would wait for a full
+            # chunk, however slowly it arrives.
+            while True:
+                if time.monotonic() - started > self.deadline_s:
+                    raise TransientFetchError("the source took too long to send its page")
+                chunk = response.raw.read1(16384, decode_content=True)
+                if not chunk:
+                    break
                 chunks.append(chunk)
                 size += len(chunk)
                 if size >= self.max_body_bytes:
                     truncated = True
                     break
-                if time.monotonic() - started > self.deadline_s:
-                    raise TransientFetchError("the source took too long to send its page")
-        except requests.exceptions.RequestException as error:
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
             raise TransientFetchError(f"the source's page could not be read: {type(error).__name__}") from error
         body = b"".join(chunks)[: self.max_body_bytes]
         return FetchedPage(
