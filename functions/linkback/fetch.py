@@ -145,6 +145,7 @@ class SafeFetcher:
         resolver: Resolver = resolve,
         max_body_bytes: int = MAX_BODY_BYTES,
         deadline_s: float = TOTAL_DEADLINE_S,
+        ca_bundle: str | None = None,
     ) -> None:
         self.user_agent = user_agent
         self.allow_private = allow_private
@@ -152,6 +153,7 @@ class SafeFetcher:
         self.resolver = resolver
         self.max_body_bytes = max_body_bytes
         self.deadline_s = deadline_s
+        self.ca_bundle = ca_bundle  # None: requests' bundled CAs
 
     def check_url(self, url: str) -> tuple[str, str, int, str]:
         """(normal url, hostname, port, address to connect to) or PermanentFetchError."""
@@ -202,6 +204,7 @@ class SafeFetcher:
                         timeout=(min(CONNECT_TIMEOUT_S, remaining), min(READ_TIMEOUT_S, remaining)),
                         allow_redirects=False,
                         stream=True,
+                        verify=self.ca_bundle or True,
                     )
                 except requests.exceptions.SSLError as error:
                     raise PermanentFetchError(f"the source's TLS certificate is not valid: {error}") from error

@@ -197,3 +197,88 @@ def test_loopback_is_refused_by_default_without_any_request(server: Server) -> N
         )
 
     assert server.requests == []
+
+
+# ----------------------------------------------------------------------------- TLS
+
+
+def _certificate_authority(tmp_path, names: list[str]):  # type: ignore[no-untyped-def]
+    """A throwaway CA and a server certificate for `names`, as PEM files."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "linkback test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_file, cert_file, key_file = tmp_path / "ca.pem", tmp_path / "cert.pem", tmp_path / "key.pem"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return ca_file, cert_file, key_file
+
+
+@pytest.fixture
+def tls_server(server: Server, tmp_path) -> Iterator[tuple[Server, str, list[str]]]:  # type: ignore[no-untyped-def]
+    import ssl
+
+    ca_file, cert_file, key_file = _certificate_authority(tmp_path, ["blog.test"])
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server_names: list[str] = []
+    context.sni_callback = lambda sock, name, ctx: server_names.append(name)  # type: ignore[func-returns-value]
+    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
+    yield server, str(ca_file), server_names
+
+
+def test_https_to_the_pinned_address_keeps_sni_and_the_certificate_check_for_the_name(
+    tls_server: tuple[Server, str, list[str]], names: dict
+) -> None:
+    server, ca_file, server_names = tls_server
+    server.routes["/post"] = lambda h: reply(h, 200, b"<title>over TLS</title>")
+
+    page = fetcher(server, names, ca_bundle=ca_file).fetch(f"https://blog.test:{server.port}/post")
+
+    assert page.status == 200
+    assert server_names == ["blog.test"]
+    assert server.requests[0]["host"] == f"blog.test:{server.port}"
+
+
+def test_https_with_a_certificate_for_another_name_is_refused(
+    tls_server: tuple[Server, str, list[str]], names: dict
+) -> None:
+    server, ca_file, _ = tls_server
+    names_for_other = {**names}
+    resolver = names["_resolver"]
+    names_for_other["_resolver"] = lambda host, port: resolver("blog.test", port)  # other.test → same address
+
+    with pytest.raises(PermanentFetchError, match="certificate"):
+        fetcher(server, names_for_other, ca_bundle=ca_file).fetch(f"https://other.test:{server.port}/post")
