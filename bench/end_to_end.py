@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 import requests
-from _stack import TARGET, SourceBlog, local_stack
+from _stack import TARGET, local_stack, source_blog
 
 
 def main() -> None:
@@ -23,7 +23,7 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=8)
     args = parser.parse_args()
     logging.disable(logging.INFO)
-    blog = SourceBlog()
+    blog = source_blog()
     stack, base_url = local_stack()
     try:
         ping_url = f"{base_url}/trackback?target={quote(TARGET, safe='')}"

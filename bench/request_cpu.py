@@ -14,7 +14,7 @@ import time
 import xmlrpc.client
 from urllib.parse import urlencode
 
-from _stack import TARGET, SourceBlog, local_stack
+from _stack import TARGET, local_stack, source_blog
 
 from linkback_infra.front import load_handler
 from linkback_infra.lambda_events import LambdaContext, http_api_event
@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
     logging.disable(logging.INFO)
-    blog = SourceBlog()
+    blog = source_blog()
     stack, _ = local_stack()
     try:
         stack.pollers[0].stop()  # the poller: this benchmark calls the verify handler itself

@@ -7,16 +7,15 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
 import pytest
 
+from linkback_infra.loopback_site import LoopbackSite
 from linkback_infra.services import free_port
 
 READY = re.compile(r"ready in [\d.]+ s at (http://\S+)")
@@ -129,50 +128,8 @@ def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     stop_dev(stack)
 
 
-@dataclass
-class Page:
-    status: int
-    body: str
-    content_type: str = "text/html; charset=utf-8"
-
-
-class SourceSite:
-    """Pages of a 'remote' blog, served on loopback for the verifier to fetch."""
-
-    def __init__(self) -> None:
-        self.pages: dict[str, Page] = {}
-        self.hits: dict[str, int] = {}
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                site.hits[self.path] = site.hits.get(self.path, 0) + 1
-                page = site.pages.get(self.path, Page(404, "not found", "text/plain"))
-                payload = page.body.encode()
-                self.send_response(page.status)
-                self.send_header("Content-Type", page.content_type)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-
 @pytest.fixture
-def source_site() -> Iterator[SourceSite]:
-    site = SourceSite()
+def source_site() -> Iterator[LoopbackSite]:
+    site = LoopbackSite()
     yield site
     site.stop()

@@ -11,7 +11,9 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from .conftest import DevStack, Page, SourceSite, alive, start_dev, stop_dev
+from linkback_infra.loopback_site import LoopbackSite, Page
+
+from .conftest import DevStack, alive, start_dev, stop_dev
 
 POST = "https://example.com/posts/hello/"
 TRACKBACK_OK = b'<?xml version="1.0" encoding="utf-8"?><response><error>0</error></response>'
@@ -19,8 +21,9 @@ WAIT_S = 15
 
 
 def linking_page(title: str, target: str = POST) -> Page:
-    return Page(
+    return (
         200,
+        "text/html; charset=utf-8",
         f"<!doctype html><html><head><title>{title}</title></head><body><article>"
         f"<p>Some thoughts first.</p><p>I replied to <a href='{target}'>this post</a> with more.</p>"
         "</article></body></html>",
@@ -51,7 +54,7 @@ def records_for(stack: DevStack, source: str) -> list[dict[str, Any]]:
     return [item for item in items if item["source"] == source]
 
 
-def test_a_trackback_form_post_ends_up_in_the_jf2_feed(dev_stack: DevStack, source_site: SourceSite) -> None:
+def test_a_trackback_form_post_ends_up_in_the_jf2_feed(dev_stack: DevStack, source_site: LoopbackSite) -> None:
     # Given a blog post that links to ours
     source_site.pages["/trackback-reply"] = linking_page("A reply by trackback")
     source = source_site.url("/trackback-reply")
@@ -75,7 +78,7 @@ def test_a_trackback_form_post_ends_up_in_the_jf2_feed(dev_stack: DevStack, sour
 
 
 def test_a_pingback_sent_with_xmlrpc_client_ends_up_in_the_jf2_feed(
-    dev_stack: DevStack, source_site: SourceSite
+    dev_stack: DevStack, source_site: LoopbackSite
 ) -> None:
     source_site.pages["/pingback-reply"] = linking_page("A reply by pingback")
     source = source_site.url("/pingback-reply")
@@ -91,7 +94,7 @@ def test_a_pingback_sent_with_xmlrpc_client_ends_up_in_the_jf2_feed(
 
 
 def test_a_source_without_the_link_is_rejected_and_never_published(
-    dev_stack: DevStack, source_site: SourceSite
+    dev_stack: DevStack, source_site: LoopbackSite
 ) -> None:
     source_site.pages["/no-link"] = linking_page("Unrelated", target="https://example.com/another-post/")
     source = source_site.url("/no-link")
@@ -105,7 +108,9 @@ def test_a_source_without_the_link_is_rejected_and_never_published(
     assert entry_from(dev_stack, source) is None
 
 
-def test_a_duplicate_pingback_gets_fault_48_and_leaves_one_record(dev_stack: DevStack, source_site: SourceSite) -> None:
+def test_a_duplicate_pingback_gets_fault_48_and_leaves_one_record(
+    dev_stack: DevStack, source_site: LoopbackSite
+) -> None:
     source_site.pages["/twice"] = linking_page("Sent twice")
     source = source_site.url("/twice")
     server = xmlrpc.client.ServerProxy(f"{dev_stack.base_url}/pingback")

@@ -8,13 +8,9 @@ the environment (set per test with monkeypatch, so nothing leaks into other test
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +19,7 @@ import pytest
 from linkback import wiring
 from linkback.storage import MentionRecord
 from linkback_infra.dev import LocalQueue, aws_client, create_queues, create_table
+from linkback_infra.loopback_site import LoopbackSite
 from linkback_infra.services import DynamoDBLocal, SqsServer
 from linkback_infra.template import QueueSpec, Template, load_template
 
@@ -156,72 +153,7 @@ def linkback_env(
 # --------------------------------------------------------------------------- source pages
 
 
-class SourcePages:
-    """A 'remote' site on loopback: `pages[path] = (status, content_type, body)`; 404 otherwise.
-
-    `headers[path]` adds response headers (a redirect's Location); `on_request(path)` runs while a
-    request is being answered, before the answer is sent (to act "during" a fetch).
-    """
-
-    def __init__(self) -> None:
-        self.pages: dict[str, tuple[int, str, str | bytes]] = {}
-        self.headers: dict[str, dict[str, str]] = {}
-        self.hits: Counter[str] = Counter()
-        self.delay_s = 0.0  # each answer waits this long (a slow source)
-        self.on_request: Callable[[str], None] | None = None
-        self.most_in_flight = 0
-        self._in_flight = 0
-        self._lock = threading.Lock()
-        pages = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                pages._answer(self)
-
-        self._server = ThreadingHTTPServer((HOST, 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="source-pages", daemon=True
-        )
-        self._thread.start()
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def url(self, path: str) -> str:
-        return f"http://{HOST}:{self.port}{path}"
-
-    def _answer(self, request: BaseHTTPRequestHandler) -> None:
-        with self._lock:
-            self.hits[request.path] += 1
-            self._in_flight += 1
-            self.most_in_flight = max(self.most_in_flight, self._in_flight)
-        try:
-            if self.delay_s:
-                time.sleep(self.delay_s)
-            if self.on_request is not None:
-                self.on_request(request.path)
-            status, content_type, body = self.pages.get(request.path, (404, "text/plain", "not found"))
-            payload = body.encode("utf-8") if isinstance(body, str) else body
-            request.send_response(status)
-            request.send_header("Content-Type", content_type)
-            for name, value in self.headers.get(request.path, {}).items():
-                request.send_header(name, value)
-            request.send_header("Content-Length", str(len(payload)))
-            request.end_headers()
-            request.wfile.write(payload)
-        finally:
-            with self._lock:
-                self._in_flight -= 1
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+SourcePages = LoopbackSite
 
 
 @pytest.fixture
