@@ -21,13 +21,19 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@command -v java >/dev/null 2>&1 || { $(SUDO) apt-get update && \
 	  $(SUDO) apt-get install -y --no-install-recommends default-jre-headless; }
 
+# The browser tests drive Debian's Chromium (never a browser download of Playwright's own).
+.PHONY: .chromium
+.chromium:
+	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update && \
+	  $(SUDO) apt-get install -y --no-install-recommends chromium fonts-liberation; }
+
 deps: $(BIN)/linkback node_modules/.package-lock.json .java
 
 # The local stack: sources on loopback are allowed, since development sources are local pages.
 dev: deps
 	$(BIN)/linkback dev --allow-private-sources $(ARGS)
 
-test: deps
+test: deps .chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 

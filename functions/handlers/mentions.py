@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from linkback import feed, wiring
-from linkback.errors import LinkbackError
-from linkback.feed import InvalidQuery
+from linkback.errors import AccessDenied, LinkbackError
 from linkback.observability import logger, metrics
-from linkback.urls import InvalidUrl, normalise_url
 
 app = APIGatewayHttpResolver()
 PUBLIC_HEADERS = {"Access-Control-Allow-Origin": "*"}
@@ -21,18 +20,25 @@ PUBLIC_HEADERS = {"Access-Control-Allow-Origin": "*"}
 
 @app.exception_handler(LinkbackError)
 def refuse(error: LinkbackError) -> Response:
+    metrics.add_metric(name="ReadRefused", unit=MetricUnit.Count, value=1)
     body = json.dumps({"error": "invalid_request", "error_description": error.message})
     return Response(status_code=error.http_status, content_type="application/json", body=body, headers=PUBLIC_HEADERS)
 
 
-def _target() -> str:
-    raw = app.current_event.get_query_string_value("target")
-    if not raw:
-        raise InvalidQuery("the target parameter is required")
-    try:
-        return normalise_url(raw)
-    except InvalidUrl as error:
-        raise InvalidQuery(f"target is not a usable URL: {error}") from error
+def _query() -> feed.FeedQuery:
+    # The raw query string, not queryStringParameters: HTTP API joins repeated keys with commas,
+    # and `target[]` values are URLs, which may contain commas.
+    return feed.parse_query(parse_qsl(app.current_event.raw_event.get("rawQueryString") or "", keep_blank_values=True))
+
+
+def _site(query: feed.FeedQuery) -> str | None:
+    """The site a `domain` + `token` query may read, or AccessDenied."""
+    if not query.domain:
+        return None
+    site = wiring.repository().site_for_token(query.token or "")
+    if site is None or urlsplit(site).hostname != query.domain:
+        raise AccessDenied("the token is not valid for this domain")
+    return site
 
 
 def _cached_json(document: dict[str, Any]) -> Response:
@@ -47,15 +53,15 @@ def _cached_json(document: dict[str, Any]) -> Response:
 
 @app.get("/api/mentions.jf2")
 def mentions() -> Response:
-    target = _target()
-    per_page, page = feed.parse_paging(app.current_event.query_string_parameters or {})
-    records = wiring.repository().approved_for_target(target, per_page=per_page, page=page)
+    query = _query()
+    records = wiring.repository().approved(query, site=_site(query))
     return _cached_json(feed.feed(records))
 
 
 @app.get("/api/count")
 def count() -> Response:
-    return _cached_json(feed.count_document(wiring.repository().count_for_target(_target())))
+    query = _query()
+    return _cached_json(feed.count_document(wiring.repository().count(query.targets, site=_site(query))))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

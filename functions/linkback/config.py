@@ -20,6 +20,7 @@ class Settings:
     moderation: ModerationMode
     allow_private_sources: bool
     region: str
+    recheck_after_days: int = 30
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | os._Environ[str] = os.environ) -> Settings:
@@ -36,6 +37,7 @@ class Settings:
             moderation=moderation,  # type: ignore[arg-type]
             allow_private_sources=environ.get("LINKBACK_ALLOW_PRIVATE_SOURCES", "") == "1",
             region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+            recheck_after_days=int(environ.get("LINKBACK_RECHECK_AFTER_DAYS") or 30),
         )
 
 

@@ -35,3 +35,16 @@ def header(event: Any, name: str) -> str | None:
 
 def sender_ip(event: Any) -> str | None:
     return ((event.get("requestContext") or {}).get("http") or {}).get("sourceIp")
+
+
+def base_url(event: Any) -> str:
+    """The API's public base URL as the caller reached it (for Location headers).
+
+    HTTP API passes the original scheme in X-Forwarded-Proto; `$default` stages have no path prefix.
+    """
+    context = event.get("requestContext") or {}
+    host = context.get("domainName") or header(event, "host") or "localhost"
+    scheme = (header(event, "x-forwarded-proto") or "https").split(",")[0].strip()
+    stage = context.get("stage")
+    prefix = f"/{stage}" if stage and stage != "$default" else ""
+    return f"{scheme}://{host}{prefix}"

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from .errors import LinkbackError
+from .model import isoformat
+from .urls import InvalidUrl, normalise_url
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
@@ -30,7 +35,7 @@ def _author(record: Any) -> dict[str, Any]:
 
 
 def entry(record: Any) -> dict[str, Any]:
-    return {
+    document = {
         "type": "entry",
         "wm-id": record.pk,
         "wm-source": record.source,
@@ -38,12 +43,23 @@ def entry(record: Any) -> dict[str, Any]:
         "wm-property": record.wm_property,
         "wm-received": record.received_at,
         "wm-protocol": record.protocol,
-        "url": record.source,
+        "wm-private": False,
+        "url": record.entry_url or record.source,
         "name": record.title or "",
         "published": record.published,
         "author": _author(record),
         "content": {"text": record.excerpt or ""},
+        # As webmention.io: the property itself names the target ("in-reply-to": target, ...).
+        record.wm_property: record.target,
     }
+    if record.rsvp:
+        document["rsvp"] = record.rsvp
+    return document
+
+
+def type_key(wm_property: str, rsvp: str | None) -> str:
+    """The key `/api/count` counts a mention under: webmention.io's `rsvp-yes`, else the property."""
+    return f"rsvp-{rsvp}" if wm_property == "rsvp" and rsvp else wm_property
 
 
 def feed(records: Iterable[Any]) -> dict[str, Any]:
@@ -82,7 +98,10 @@ def parse_paging(params: Mapping[str, str | None]) -> tuple[int, int]:
             raise InvalidQuery(f"{name} must be between {low} and {high}")
         return value
 
-    return integer("per-page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE), integer("page", 0, 0, 200)
+    # A larger per-page is capped rather than refused: webmention.js sends data-max-webmentions as is,
+    # and a 400 would leave its widget empty.
+    per_page = min(integer("per-page", DEFAULT_PER_PAGE, 1, 1_000_000), MAX_PER_PAGE)
+    return per_page, integer("page", 0, 0, 200)
 
 
 def render(document: Mapping[str, Any]) -> tuple[bytes, str]:
@@ -96,3 +115,116 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
         return False
     candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
     return "*" in candidates or etag in candidates
+
+
+MENTION_ID = re.compile(r"[0-9a-f]{32}")
+SORT_FIELDS = {"created": "received_at", "updated": "updated_at", "published": "published"}
+PROPERTIES = frozenset({"in-reply-to", "like-of", "repost-of", "bookmark-of", "mention-of", "rsvp"})
+
+
+@dataclass(frozen=True)
+class FeedQuery:
+    """`/api/mentions.jf2`'s parameters, as webmention.io takes them."""
+
+    targets: tuple[str, ...] = ()
+    domain: str | None = None
+    token: str | None = None
+    per_page: int = DEFAULT_PER_PAGE
+    page: int = 0
+    sort_by: str = "created"
+    newest_first: bool = True
+    since: str | None = None  # our fixed-width UTC form, comparable with received_at
+    since_id: str | None = None
+    properties: frozenset[str] = frozenset()
+
+    @property
+    def plain(self) -> bool:
+        """Answerable from the index order alone: no filter, sorted by reception."""
+        return self.sort_by == "created" and not self.properties
+
+
+def _iso_time(raw: str) -> str:
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise InvalidQuery("since must be an ISO 8601 time, e.g. 2024-05-01T10:00:00Z") from error
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return isoformat(moment)
+    except OverflowError as error:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise InvalidQuery("since is out of range") from error
+
+
+def _sort_time(value: str) -> str:
+    """A time as written (published may carry an offset, or no fraction) in the comparable UTC form."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return isoformat(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    except (ValueError, OverflowError):
+        return value
+
+
+def _mention_id(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    if not MENTION_ID.fullmatch(raw):
+        raise InvalidQuery("since_id must be the wm-id of a mention")
+    return raw
+
+
+def parse_query(pairs: Iterable[tuple[str, str]]) -> FeedQuery:
+    """Parameters from the raw query string: repeated `target[]` and `wm-property[]` are lists, which
+    HTTP API's comma-joined `queryStringParameters` cannot carry (URLs contain commas)."""
+    single: dict[str, str] = {}
+    targets: list[str] = []
+    properties: set[str] = set()
+    for name, value in pairs:
+        if name in ("target", "target[]"):
+            try:
+                targets.append(normalise_url(value))
+            except InvalidUrl as error:
+                raise InvalidQuery(f"target is not a usable URL: {error}") from error
+        elif name == "wm-property[]" or name == "wm-property":
+            if value not in PROPERTIES:
+                raise InvalidQuery(f"wm-property must be one of {', '.join(sorted(PROPERTIES))}")
+            properties.add(value)
+        else:
+            single.setdefault(name, value)
+    per_page, page = parse_paging(single)
+    sort_by = single.get("sort-by") or "created"
+    if sort_by not in SORT_FIELDS:
+        raise InvalidQuery("sort-by must be created, updated or published")
+    sort_dir = single.get("sort-dir") or "down"
+    if sort_dir not in ("down", "up"):
+        raise InvalidQuery("sort-dir must be down or up")
+    domain, token = single.get("domain") or None, single.get("token") or None
+    if not targets and not (domain and token):
+        raise InvalidQuery("give a target (or target[] several times), or a domain with its token")
+    if targets and domain:
+        raise InvalidQuery("give targets or a domain, not both")
+    return FeedQuery(
+        targets=tuple(dict.fromkeys(targets)),
+        domain=domain.lower().rstrip(".") if domain else None,
+        token=token,
+        per_page=per_page,
+        page=page,
+        sort_by=sort_by,
+        newest_first=sort_dir == "down",
+        since=_iso_time(single["since"]) if single.get("since") else None,
+        since_id=_mention_id(single.get("since_id")),
+        properties=frozenset(properties),
+    )
+
+
+def select(records: Iterable[Any], query: FeedQuery) -> list[Any]:
+    """Filter, sort and cut one page from the approved records the query's Query calls returned."""
+    chosen = [record for record in records if not query.properties or record.wm_property in query.properties]
+    field = SORT_FIELDS[query.sort_by]
+    # Mentions without a published time sort by when we received them, as webmention.io does.
+    chosen.sort(
+        key=lambda record: (_sort_time(getattr(record, field) or record.received_at), record.pk),
+        reverse=query.newest_first,
+    )
+    start = query.per_page * query.page
+    return chosen[start : start + query.per_page]

@@ -31,7 +31,7 @@ READ_TIMEOUT_S = 5.0
 TOTAL_DEADLINE_S = 15.0
 MAX_BODY_BYTES = 1024 * 1024
 ALLOWED_PORTS = frozenset({80, 443})
-ACCEPTED_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+ACCEPTED_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/json")
 
 # Explicit, because ipaddress.is_global/is_private disagree with the RFCs on several of these
 # (CGNAT, NAT64, 6to4, Teredo, benchmarking) across Python versions.

@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import Protocol as TypingProtocol
 
 from .errors import AlreadyRegistered, InvalidSource, SourceIsTarget, TargetNotAccepted, UpstreamError
-from .model import OWNER_VERDICTS, REGISTERED, Protocol, Status, isoformat, mention_id
+from .model import REGISTERED, DeletedBy, Protocol, Status, is_owner_verdict, isoformat, mention_id
 from .storage import MentionRecord, MentionRepository
 from .text import clean_text
 from .urls import InvalidUrl, normalise_url, site_of
 
 USER_AGENT_MAX = 300
+RESEND_ATTEMPTS = 3
 
 
 class Queue(TypingProtocol):
@@ -101,21 +102,27 @@ def receive(
 def _apply_resend(
     ping: Ping, identifier: str, sent: dict[str, str], repository: MentionRepository, now: datetime
 ) -> bool:
-    """Update an existing mention for a re-send; True when it should be verified again."""
-    existing = repository.get(identifier)
-    if existing is None:  # deleted between our put and get: treat as a conflict, the sender retries
-        raise UpstreamError("the mention changed while it was being received; please try again")
-    status = Status(existing.status)
-    if ping.protocol is Protocol.PINGBACK and status in REGISTERED:
-        # "0x0030 (48) The pingback has already been registered."
-        raise AlreadyRegistered("the pingback has already been registered")
-    if status in OWNER_VERDICTS:
-        return False  # the owner's spam/delete stands; the sender is not told which
-    # A rejected mention gets a fresh chance; an approved or held one keeps its status (and stays
-    # public) until the verifier says otherwise.
-    next_status = Status.QUEUED if status is Status.REJECTED else status
-    fields = {"sender_ip": ping.sender_ip, "user_agent": clean_text(ping.user_agent, USER_AGENT_MAX) or None}
-    fields.update(sent)
-    if not repository.update_resend(existing, status=next_status, fields=fields, now=now):
-        raise UpstreamError("the mention changed while it was being received; please try again")
-    return True
+    """Update an existing mention for a re-send; True when it should be verified again.
+
+    The update is conditional on the status we read; the verifier may change it in between (a
+    re-send right after the first send races the first verification), so read again and retry.
+    """
+    for _attempt in range(RESEND_ATTEMPTS):
+        existing = repository.get(identifier)
+        if existing is None:  # deleted between our put and get: a conflict, the sender retries
+            break
+        status = Status(existing.status)
+        deleted_by_source = status is Status.DELETED and existing.deleted_by == DeletedBy.SOURCE
+        if ping.protocol is Protocol.PINGBACK and status in REGISTERED and not deleted_by_source:
+            # "0x0030 (48) The pingback has already been registered."
+            raise AlreadyRegistered("the pingback has already been registered")
+        if is_owner_verdict(status, existing.deleted_by):
+            return False  # the owner's spam/delete stands; the sender is not told which
+        # A rejected mention, or one its source had deleted, gets a fresh chance; an approved or
+        # held one keeps its status (and stays public) until the verifier says otherwise.
+        next_status = Status.QUEUED if status is Status.REJECTED or deleted_by_source else status
+        fields = {"sender_ip": ping.sender_ip, "user_agent": clean_text(ping.user_agent, USER_AGENT_MAX) or None}
+        fields.update(sent)
+        if repository.update_resend(existing, status=next_status, fields=fields, now=now):
+            return True
+    raise UpstreamError("the mention changed while it was being received; please try again")

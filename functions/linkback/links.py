@@ -7,6 +7,7 @@ link, and the cost stays linear in the page size with no tree to build.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -166,3 +167,26 @@ def find_in_text(text: str, *, target: str) -> LinkEvidence | None:
     return LinkEvidence(
         tag="text", title="", context=clean_text(text[start : offset + len(target) + CONTEXT_CHARS], 400)
     )
+
+
+def find_in_json(text: str, *, target: str) -> LinkEvidence | None:
+    """For JSON sources: "a property value equal to the target" (Webmention §3.2.2), at any depth."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and value.startswith(("http://", "https://")):
+            try:
+                if normalise_url(value) == target:
+                    name = document.get("name") or document.get("title") if isinstance(document, dict) else None
+                    return LinkEvidence(tag="json", title=clean_text(str(name or ""), TITLE_MAX), context="")
+            except InvalidUrl:
+                continue
+    return None

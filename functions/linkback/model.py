@@ -18,14 +18,27 @@ class Status(StrEnum):
     APPROVED = "approved"  # verified and public
     PENDING = "pending"  # verified, held for the owner's decision
     SPAM = "spam"
-    REJECTED = "rejected"  # verification failed; the reason is stored
-    DELETED = "deleted"
+    REJECTED = "rejected"  # verification failed before it was ever public; the reason is stored
+    DELETED = "deleted"  # by the owner, or by its source (410 Gone, or the link was removed)
 
 
-# The owner's verdicts: a sender re-sending cannot overturn them.
-OWNER_VERDICTS = frozenset({Status.SPAM, Status.DELETED})
+class DeletedBy(StrEnum):
+    OWNER = "owner"
+    SOURCE = "source"
+
+
 # States where a Pingback re-send is "already registered" (fault 48).
 REGISTERED = frozenset({Status.QUEUED, Status.APPROVED, Status.PENDING, Status.SPAM, Status.DELETED})
+# Verified at some point: losing the link now means the source deleted it, not that it never had one.
+PUBLISHED = frozenset({Status.APPROVED, Status.PENDING})
+
+
+def is_owner_verdict(status: str, deleted_by: str | None) -> bool:
+    """Spam, or deleted by the owner: a sender re-sending (or the verifier) never overturns those.
+
+    A mention its source deleted is different: a re-send may bring it back once the link is back.
+    """
+    return status == Status.SPAM or (status == Status.DELETED and deleted_by != DeletedBy.SOURCE)
 
 
 def mention_id(source: str, target: str) -> str:

@@ -45,3 +45,17 @@ class VerifyQueue:
 
     def enqueue(self, mention_id: str) -> None:
         self._client.send_message(QueueUrl=self.queue_url, MessageBody=encode_message(mention_id))
+
+    def enqueue_many(self, mention_ids: list[str]) -> int:
+        """Send in batches of ten (SQS's limit); returns how many were accepted."""
+        sent = 0
+        for start in range(0, len(mention_ids), 10):
+            batch = mention_ids[start : start + 10]
+            response = self._client.send_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(n), "MessageBody": encode_message(mention_id)} for n, mention_id in enumerate(batch)
+                ],
+            )
+            sent += len(response.get("Successful", []))
+        return sent

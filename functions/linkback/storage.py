@@ -13,6 +13,8 @@ test-only code path here.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import secrets
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,14 +22,20 @@ from typing import Any
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from .feed import FeedQuery, select, type_key
 from .model import Status, isoformat
 
 PUBLIC_INDEX = "public-by-target"
+SITE_INDEX = "public-by-site"
 MODERATION_INDEX = "moderation-by-site"
+RECHECK_INDEX = "recheck-due"
 MODERATED_STATUSES = frozenset({Status.PENDING, Status.SPAM})
+MAX_READ = 2000  # items one feed request may read; a target with more sorts by reception only
+RECHECK_KEY = "approved"  # one partition: rechecks read it oldest-verified first, a page a day
+TOKEN_PREFIX = "token#"  # noqa: S105 - a key prefix, not a secret
 
 
 class PublicByTarget(GlobalSecondaryIndex["MentionRecord"]):
@@ -37,6 +45,24 @@ class PublicByTarget(GlobalSecondaryIndex["MentionRecord"]):
 
     public_target = UnicodeAttribute(hash_key=True)
     received_at = UnicodeAttribute(range_key=True)
+
+
+class PublicBySite(GlobalSecondaryIndex["MentionRecord"]):
+    class Meta:
+        index_name = SITE_INDEX
+        projection = AllProjection()
+
+    public_site = UnicodeAttribute(hash_key=True)
+    received_at = UnicodeAttribute(range_key=True)
+
+
+class RecheckDue(GlobalSecondaryIndex["MentionRecord"]):
+    class Meta:
+        index_name = RECHECK_INDEX
+        projection = KeysOnlyProjection()
+
+    recheck_key = UnicodeAttribute(hash_key=True)
+    verified_at = UnicodeAttribute(range_key=True)
 
 
 class ModerationBySite(GlobalSecondaryIndex["MentionRecord"]):
@@ -75,16 +101,24 @@ class MentionRecord(Model):
     author_url = UnicodeAttribute(null=True)
     author_photo = UnicodeAttribute(null=True)
     published = UnicodeAttribute(null=True)
+    entry_url = UnicodeAttribute(null=True)
     wm_property = UnicodeAttribute(default="mention-of")
+    rsvp = UnicodeAttribute(null=True)
+    deleted_by = UnicodeAttribute(null=True)
+    deleted_at = UnicodeAttribute(null=True)
     spam_score = NumberAttribute(default=0)
     spam_reasons = ListAttribute(of=UnicodeAttribute, default=list)
     fetch_status = NumberAttribute(null=True)
     fetched_url = UnicodeAttribute(null=True)
     attempts = NumberAttribute(default=0)
     public_target = UnicodeAttribute(null=True)
+    public_site = UnicodeAttribute(null=True)
+    recheck_key = UnicodeAttribute(null=True)
     moderation_key = UnicodeAttribute(null=True)
 
     public_by_target = PublicByTarget()
+    public_by_site = PublicBySite()
+    recheck_due = RecheckDue()
     moderation_by_site = ModerationBySite()
 
     @property
@@ -92,10 +126,29 @@ class MentionRecord(Model):
         return self.pk
 
 
+class SiteToken(Model):
+    """A read token for a whole site's feed (`domain` + `token`); only its hash is stored."""
+
+    class Meta:
+        table_name = "linkback-mentions"
+        region = "us-east-1"
+
+    pk = UnicodeAttribute(hash_key=True)  # TOKEN_PREFIX + sha256(token)
+    site = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def _index_keys(status: str, target: str, site: str) -> dict[str, str | None]:
     """The sparse index attributes that a status implies: derived here, nowhere else."""
+    public = status == Status.APPROVED
     return {
-        "public_target": target if status == Status.APPROVED else None,
+        "public_target": target if public else None,
+        "public_site": site if public else None,
+        "recheck_key": RECHECK_KEY if public else None,
         "moderation_key": f"{site}#{status}" if status in MODERATED_STATUSES else None,
     }
 
@@ -114,6 +167,10 @@ class Verdict:
     author_url: str | None = None
     author_photo: str | None = None
     published: str | None = None
+    entry_url: str | None = None
+    wm_property: str = "mention-of"
+    rsvp: str | None = None
+    deleted_by: str | None = None
     spam_score: float = 0
     spam_reasons: tuple[str, ...] = ()
 
@@ -122,10 +179,11 @@ class MentionRepository:
     def __init__(self, table_name: str, region: str) -> None:
         # pynamodb keeps table settings on the class; binding them here, once, keeps the name
         # configurable (one stack per site, tests per run) without a second model.
-        if MentionRecord.Meta.table_name != table_name or MentionRecord.Meta.region != region:
-            MentionRecord.Meta.table_name = table_name
-            MentionRecord.Meta.region = region
-            MentionRecord._connection = None
+        for model in (MentionRecord, SiteToken):
+            if model.Meta.table_name != table_name or model.Meta.region != region:
+                model.Meta.table_name = table_name
+                model.Meta.region = region
+                model._connection = None
 
     def get(self, mention_id: str) -> MentionRecord | None:
         try:
@@ -177,6 +235,11 @@ class MentionRepository:
             "author_url": verdict.author_url,
             "author_photo": verdict.author_photo,
             "published": verdict.published,
+            "entry_url": verdict.entry_url,
+            "wm_property": verdict.wm_property,
+            "rsvp": verdict.rsvp,
+            "deleted_by": verdict.deleted_by,
+            "deleted_at": stamp if verdict.status == Status.DELETED else None,
             "spam_score": verdict.spam_score,
             "spam_reasons": list(verdict.spam_reasons),
         }
@@ -224,17 +287,60 @@ class MentionRepository:
 
     def approved_for_target(self, target: str, *, per_page: int, page: int) -> list[MentionRecord]:
         """Approved mentions of one target, newest first (webmention.io's 0-based `page`)."""
-        wanted = per_page * (page + 1)
-        results = MentionRecord.public_by_target.query(
-            target, scan_index_forward=False, limit=wanted, page_size=min(wanted, 100)
-        )
-        return list(results)[per_page * page : wanted]
+        return self.approved(FeedQuery(targets=(target,), per_page=per_page, page=page))
+
+    def approved(self, query: FeedQuery, site: str | None = None) -> list[MentionRecord]:
+        """One page of approved mentions of the query's targets (or of a whole site): Query calls on
+        the sparse public indexes, bounded, then `feed.select` filters, sorts and pages."""
+        received_after = query.since
+        if query.since_id:
+            anchor = self.get(query.since_id)
+            if anchor is not None and (received_after is None or anchor.received_at > received_after):
+                received_after = anchor.received_at
+        condition = MentionRecord.received_at > received_after if received_after else None
+        # Sorted by reception with no filter: the index order is the answer, read only up to the page.
+        limit = query.per_page * (query.page + 1) if query.plain else MAX_READ
+        forward = not query.newest_first if query.plain else False
+        sources = [(MentionRecord.public_by_target, target) for target in query.targets]
+        if site is not None:
+            sources = [(MentionRecord.public_by_site, site)]
+        records: list[MentionRecord] = []
+        for index, key in sources:
+            records += index.query(
+                key, range_key_condition=condition, scan_index_forward=forward, limit=limit, page_size=min(limit, 200)
+            )
+        return select(records, query)
+
+    def count(self, targets: tuple[str, ...] = (), site: str | None = None) -> Counter[str]:
+        """Approved mentions by type, for `/api/count` (reads only the two attributes it needs)."""
+        sources = [(MentionRecord.public_by_target, t) for t in targets] or [(MentionRecord.public_by_site, site)]
+        counts: Counter[str] = Counter()
+        for index, key in sources:
+            for record in index.query(key, attributes_to_get=["wm_property", "rsvp"], limit=MAX_READ):
+                counts[type_key(record.wm_property, record.rsvp)] += 1
+        return counts
 
     def count_for_target(self, target: str) -> Counter[str]:
-        counts: Counter[str] = Counter()
-        for record in MentionRecord.public_by_target.query(target, attributes_to_get=["wm_property"]):
-            counts[record.wm_property] += 1
-        return counts
+        return self.count((target,))
+
+    def create_site_token(self, site: str, now: datetime) -> str:
+        """A new read token for a site's whole feed; only its hash is stored, so show it once."""
+        token = secrets.token_urlsafe(32)
+        SiteToken(TOKEN_PREFIX + _token_hash(token), site=site, created_at=isoformat(now)).save()
+        return token
+
+    def site_for_token(self, token: str) -> str | None:
+        try:
+            return SiteToken.get(TOKEN_PREFIX + _token_hash(token)).site
+        except SiteToken.DoesNotExist:
+            return None
+
+    def due_for_recheck(self, verified_before: str, limit: int) -> list[str]:
+        """Ids of approved mentions last verified before the cutoff, the longest unchecked first."""
+        results = MentionRecord.recheck_due.query(
+            RECHECK_KEY, range_key_condition=MentionRecord.verified_at < verified_before, limit=limit
+        )
+        return [record.pk for record in results]
 
     def held_for_site(self, site: str, status: Status = Status.PENDING, *, limit: int = 50) -> list[MentionRecord]:
         """Held (or spam) mentions of a site, oldest first: the moderation queue."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 ALLOWED_SCHEMES = ("http", "https")
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -22,6 +22,8 @@ MAX_URL_LENGTH = 2048
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PERCENT_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"  # pchar / "/" (RFC 3986 §3.3), and existing escapes
+_QUERY_SAFE = _PATH_SAFE + "?"
 _HOST_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,62})$")
 
 
@@ -97,9 +99,13 @@ def normalise_url(url: str) -> str:
     host = _normalise_host(parts.hostname or "")
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     # A "%" that starts no escape is written "%25" first, so decoding "%41" next to it cannot make a new one.
-    path = _STRAY_PERCENT.sub("%25", parts.path or "/")
+    # Characters RFC 3986 does not allow in a URI (`"`, `<`, `>`, backquote, braces, non-ASCII...)
+    # are percent-encoded, as browsers do: the stored URL is then also safe inside an HTML attribute
+    # of whatever page renders it (a sender controls these URLs).
+    path = quote(_STRAY_PERCENT.sub("%25", parts.path or "/"), safe=_PATH_SAFE)
     path = _remove_dot_segments(_PERCENT_ESCAPE.sub(_normalise_escape, path))
-    query = _PERCENT_ESCAPE.sub(_normalise_escape, _STRAY_PERCENT.sub("%25", parts.query))
+    query = quote(_STRAY_PERCENT.sub("%25", parts.query), safe=_QUERY_SAFE)
+    query = _PERCENT_ESCAPE.sub(_normalise_escape, query)
     return urlunsplit((scheme, netloc, path, query, ""))
 
 

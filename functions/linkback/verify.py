@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .errors import PermanentFetchError, TransientFetchError
 from .fetch import FetchedPage
-from .links import LinkEvidence, find_in_text, find_link
-from .model import OWNER_VERDICTS, Status
+from .links import LinkEvidence, find_in_json, find_in_text, find_link
+from .model import PUBLISHED, DeletedBy, Status, is_owner_verdict
 from .storage import MentionRecord, MentionRepository, Verdict
+
+if TYPE_CHECKING:
+    from .extract import Extracted
 
 
 class Fetcher(Protocol):
@@ -32,31 +35,75 @@ class Outcome:
 def find_evidence(page: FetchedPage, target: str) -> LinkEvidence | None:
     if page.content_type == "text/plain":
         return find_in_text(page.text, target=target)
+    if page.content_type == "application/json":
+        return find_in_json(page.text, target=target)
     return find_link(page.text, base_url=page.url, target=target)
 
 
-def decide(record: MentionRecord, page: FetchedPage, evidence: LinkEvidence | None, moderation: str) -> Verdict:
-    if evidence is None:
+def _gone(record: MentionRecord, reason: str, page_status: int | None, page_url: str | None) -> Verdict:
+    """A mention that was verified before and lost its source or its link is deleted by its source
+    (Webmention §3.2.4: a source that now answers 410 Gone, or no longer links, deletes the mention);
+    one that never verified is simply rejected."""
+    if record.status in PUBLISHED:
         return Verdict(
-            status=Status.REJECTED,
-            reason="the source does not link to the target",
-            fetch_status=page.status,
-            fetched_url=page.url,
+            status=Status.DELETED,
+            reason=reason,
+            deleted_by=DeletedBy.SOURCE,
+            fetch_status=page_status,
+            fetched_url=page_url,
         )
-    # The sender's own words (TrackBack's title/excerpt) are kept as sent; what we show is what the
-    # page says, falling back to the sender's words where the page has none.
-    title = evidence.title or record.sent_title or None
-    excerpt = evidence.context or record.sent_excerpt or None
-    status = Status.APPROVED if moderation == "auto" else Status.PENDING
+    return Verdict(status=Status.REJECTED, reason=reason, fetch_status=page_status, fetched_url=page_url)
+
+
+def decide(
+    record: MentionRecord,
+    page: FetchedPage,
+    evidence: LinkEvidence | None,
+    moderation: str,
+    extracted: Extracted | None = None,
+) -> Verdict:
+    if evidence is None:
+        reason = "the source no longer links to the target" if record.status in PUBLISHED else None
+        return _gone(record, reason or "the source does not link to the target", page.status, page.url)
+    # An approved mention stays approved when re-verified; otherwise the moderation mode decides.
+    approved = moderation == "auto" or record.status == Status.APPROVED
+    status = Status.APPROVED if approved else Status.PENDING
+    common = {
+        "status": status,
+        "reason": "the source links to the target" + ("" if approved else "; held for moderation"),
+        "fetch_status": page.status,
+        "fetched_url": page.url,
+    }
+    if extracted is not None:
+        # The page's own microformats say what it is, who wrote it and when.
+        return Verdict(
+            **common,
+            title=extracted.name or evidence.title or record.sent_title or None,
+            excerpt=extracted.content or evidence.context or record.sent_excerpt or None,
+            author_name=extracted.author_name or record.sent_blog_name or None,
+            author_url=extracted.author_url,
+            author_photo=extracted.author_photo,
+            published=extracted.published,
+            entry_url=extracted.url,
+            wm_property=extracted.wm_property,
+            rsvp=extracted.rsvp,
+        )
+    # No microformats (most Pingback and TrackBack sources): the page title and the words around the
+    # link, then the sender's own words (TrackBack's title/excerpt/blog_name, kept as sent).
     return Verdict(
-        status=status,
-        reason="the source links to the target" + ("" if status is Status.APPROVED else "; held for moderation"),
-        fetch_status=page.status,
-        fetched_url=page.url,
-        title=title,
-        excerpt=excerpt,
+        **common,
+        title=evidence.title or record.sent_title or None,
+        excerpt=evidence.context or record.sent_excerpt or None,
         author_name=record.sent_blog_name or None,
     )
+
+
+def extract_entry(page: FetchedPage, target: str) -> Extracted | None:
+    if page.content_type not in ("text/html", "application/xhtml+xml"):
+        return None
+    from .extract import extract  # only the verifier pays for microformats parsing
+
+    return extract(page.text, page_url=page.url, target=target)
 
 
 def verify_mention(
@@ -70,17 +117,19 @@ def verify_mention(
     record = repository.get(mention_id)
     if record is None:
         return Outcome(mention_id, None, "no such mention")
-    if Status(record.status) in OWNER_VERDICTS:
+    if is_owner_verdict(record.status, record.deleted_by):
         return Outcome(mention_id, None, f"the owner marked it {record.status}")
     try:
         page = fetcher.fetch(record.source)
     except PermanentFetchError as error:
-        verdict = Verdict(status=Status.REJECTED, reason=error.reason, fetch_status=error.status)
+        verdict = _gone(record, error.reason, error.status, None)
     except TransientFetchError as error:
         repository.record_failed_attempt(record, str(error), now)
         raise
     else:
-        verdict = decide(record, page, find_evidence(page, record.target), moderation)
+        evidence = find_evidence(page, record.target)
+        extracted = extract_entry(page, record.target) if evidence is not None else None
+        verdict = decide(record, page, evidence, moderation, extracted)
     if not repository.record_verdict(record, verdict, now):
         return Outcome(mention_id, None, "the mention changed during verification")
     return Outcome(mention_id, verdict.status, verdict.reason)

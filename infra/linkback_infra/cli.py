@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -51,6 +52,39 @@ def _dev(args: argparse.Namespace) -> int:
     return 0
 
 
+def _repository(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The mentions table of a deployed stack (`--table`, AWS credentials as usual) or, by default,
+    of the `linkback dev` stack running on this machine's data dir."""
+    from linkback.storage import MentionRepository
+
+    if args.table:
+        return MentionRepository(args.table, args.region or os.environ.get("AWS_REGION") or "us-east-1")
+    from .dev import LOCAL_CREDENTIALS, REGION, STACK_FILE
+
+    stack_file = Path(args.data_dir) / STACK_FILE
+    if not stack_file.exists():
+        raise SystemExit(f"no running `linkback dev` found ({stack_file} is missing); start it, or pass --table")
+    stack = json.loads(stack_file.read_text(encoding="utf-8"))
+    os.environ.update(LOCAL_CREDENTIALS)
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = stack["endpoints"]["dynamodb"]
+    return MentionRepository(stack["table"], REGION)
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from linkback.model import utc_now
+    from linkback.urls import InvalidUrl, normalise_origin
+
+    try:
+        site = normalise_origin(args.site)
+    except InvalidUrl as error:
+        raise SystemExit(f"--site: {error}") from error
+    token = _repository(args).create_site_token(site, utc_now())
+    host = site.split("://", 1)[1].split(":", 1)[0]
+    print(f"token for {site} (shown once; only its hash is stored):\n{token}")
+    print(f"read the whole site: /api/mentions.jf2?domain={host}&token={token}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="linkback", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -72,6 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="let the verifier fetch sources on loopback/private addresses (development and tests only)",
     )
     dev.set_defaults(run=_dev)
+
+    token = commands.add_parser("token", help="read tokens for a whole site's feed (domain + token)")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="create a token for one site and print it once")
+    create.add_argument("--site", required=True, help="the site origin, e.g. https://example.com")
+    create.add_argument("--table", help="a deployed stack's TableName output (default: the local dev stack)")
+    create.add_argument("--region")
+    create.add_argument("--data-dir", default=".linkback", help="the local dev stack's data dir")
+    create.set_defaults(run=_token_create)
     return parser
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .front import LocalFront, load_handler
+from .lambda_events import LambdaContext, scheduled_event
 from .poller import QueuePoller
 from .services import DynamoDBLocal, SqsServer
 from .template import Template, load_template
@@ -24,6 +25,7 @@ from .template import Template, load_template
 REGION = "us-east-1"
 TABLE_NAME = "linkback-mentions"
 DEFAULT_SITES = "https://example.com"
+STACK_FILE = "stack.json"
 # Any credentials do for the local services; real ones must never be needed or sent.
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": ""}
 
@@ -86,6 +88,32 @@ def handler_environment(template: Template, refs: Mapping[str, str]) -> dict[str
     return environment
 
 
+class ScheduleRunner:
+    """EventBridge's part for `rate(...)` schedules: invoke the function every period."""
+
+    def __init__(self, handler: Any, function_name: str, every_s: int, timeout_s: int) -> None:
+        self.handler = handler
+        self.function_name = function_name
+        self.every_s = every_s
+        self.timeout_s = timeout_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"schedule-{function_name}", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            with contextlib.suppress(Exception):  # a failed run is retried at the next period
+                self.handler(
+                    scheduled_event(self.function_name), LambdaContext(self.function_name, timeout_s=self.timeout_s)
+                )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.timeout_s)
+
+
 @dataclass
 class LocalStack:
     host: str = "127.0.0.1"
@@ -96,6 +124,7 @@ class LocalStack:
     log_level: str = "INFO"
     allow_private_sources: bool = False
     visibility_timeout: int | None = None  # None: the template's
+    recheck_after_days: int = 30
     template: Template = field(default_factory=load_template)
     pollers: list[QueuePoller] = field(default_factory=list)
     _parts: list[Any] = field(default_factory=list)
@@ -127,6 +156,7 @@ class LocalStack:
             "Sites": self.sites,
             "ModerationMode": self.moderation,
             "LogLevel": self.log_level,
+            "RecheckAfterDays": str(self.recheck_after_days),
             **{logical_id: queue.url for logical_id, queue in queues.items()},
         }
         os.environ.update(handler_environment(self.template, refs))
@@ -161,6 +191,17 @@ class LocalStack:
             self._parts.append(poller)
             self.pollers.append(poller)
 
+        for schedule in self.template.schedules:
+            if schedule.every_s:
+                runner = ScheduleRunner(
+                    load_handler(schedule.handler),
+                    schedule.function,
+                    schedule.every_s,
+                    self.template.function_timeout(schedule.function),
+                )
+                runner.start()
+                self._parts.append(runner)
+
         timeouts = {function: self.template.function_timeout(function) for function in self.template.functions}
         front = LocalFront(self.template.routes, timeouts, self.host, self.port)
         front.start()
@@ -168,10 +209,15 @@ class LocalStack:
         self.front = front
         self.endpoints = {"dynamodb": dynamodb_local.endpoint_url, "sqs": sqs_server.endpoint_url}
         self.queue_urls = {logical_id: queue.url for logical_id, queue in queues.items()}
+        # For other `linkback` commands (`linkback token create`) to find this stack while it runs.
+        (self.data_dir / STACK_FILE).write_text(
+            json.dumps({"base_url": front.base_url, "table": TABLE_NAME, "endpoints": self.endpoints}), encoding="utf-8"
+        )
         return front.base_url
 
     def stop(self) -> None:
         """Stop in reverse order: no new requests, then no polling, then the services."""
+        (self.data_dir / STACK_FILE).unlink(missing_ok=True)
         while self._parts:
             part = self._parts.pop()
             with contextlib.suppress(Exception):  # keep stopping the rest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,14 +23,33 @@ def load_handler(dotted: str) -> Handler:
     return getattr(importlib.import_module(module_name), attribute)
 
 
+def _path_pattern(path: str) -> re.Pattern[str]:
+    """`/webmention/status/{id}` → a regex with a named group per path parameter (one segment each,
+    as HTTP API matches them; `{proxy+}` greedy)."""
+    pattern = ""
+    for literal, name, greedy in re.findall(r"([^{]*)(?:\{(\w+)(\+?)\})?", path):
+        pattern += re.escape(literal)
+        if name:
+            pattern += f"(?P<{name}>.+)" if greedy else f"(?P<{name}>[^/]+)"
+    return re.compile(pattern + "$")
+
+
 class _RouteTable:
     def __init__(self, routes: tuple[Route, ...], timeouts: dict[str, int]) -> None:
-        self.routes = {(route.method, route.path): route for route in routes}
+        self.routes = [(route, _path_pattern(route.path)) for route in routes]
         self.handlers = {route.function: load_handler(route.handler) for route in routes}
         self.timeouts = timeouts
         # One Lambda instance handles one request at a time; the front may serve several threads,
         # so each function's handler is serialised like a single warm instance.
         self.locks = {function: threading.Lock() for function in self.handlers}
+
+    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
+        # Literal routes win over parameterised ones, as in HTTP API ("most specific match").
+        for route, pattern in sorted(self.routes, key=lambda item: "{" in item[0].path):
+            found = pattern.match(path)
+            if route.method == method and found:
+                return route, found.groupdict()
+        return None, {}
 
 
 def _request_handler(table: _RouteTable) -> type[BaseHTTPRequestHandler]:
@@ -42,7 +62,7 @@ def _request_handler(table: _RouteTable) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             parts = urlsplit(self.path)
-            route = table.routes.get((self.command, parts.path))
+            route, path_parameters = table.match(self.command, parts.path)
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_REQUEST_BYTES:
                 self._reply(413, [("content-type", "application/json")], b'{"message":"Request Entity Too Large"}')
@@ -61,6 +81,7 @@ def _request_handler(table: _RouteTable) -> type[BaseHTTPRequestHandler]:
                 source_ip=self.client_address[0],
                 route_key=f"{route.method} {route.path}",
                 host=self.headers.get("Host", "localhost"),
+                path_parameters=path_parameters,
             )
             context = LambdaContext(function_name=route.function, timeout_s=table.timeouts.get(route.function, 10))
             try:

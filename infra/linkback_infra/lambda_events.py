@@ -50,6 +50,8 @@ def http_api_event(
     source_ip: str,
     route_key: str,
     host: str,
+    path_parameters: dict[str, str] | None = None,
+    scheme: str = "http",
 ) -> dict[str, Any]:
     merged: dict[str, str] = {}
     cookies: list[str] = []
@@ -63,6 +65,9 @@ def http_api_event(
     query: dict[str, str] = {}
     for name, value in parse_qsl(raw_query, keep_blank_values=True):
         query[name] = f"{query[name]},{value}" if name in query else value
+    # What HTTP API adds in front of the function.
+    merged.setdefault("x-forwarded-for", source_ip)
+    merged.setdefault("x-forwarded-proto", scheme)
     content_type = merged.get("content-type", "").lower()
     is_text = any(content_type.startswith(prefix) for prefix in _TEXT_TYPES)
     now = datetime.now(UTC)
@@ -96,6 +101,8 @@ def http_api_event(
         event["cookies"] = cookies
     if query:
         event["queryStringParameters"] = query
+    if path_parameters:
+        event["pathParameters"] = path_parameters
     if body:
         if is_text:
             try:
@@ -125,6 +132,21 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> di
             }
             for message in messages
         ]
+    }
+
+
+def scheduled_event(function_name: str) -> dict[str, Any]:
+    """An EventBridge Scheduler-style "Scheduled Event" for a Schedule-triggered function."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "000000000000",
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [f"arn:aws:events:us-east-1:000000000000:rule/{function_name}"],
+        "detail": {},
     }
 
 

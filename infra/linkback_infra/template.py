@@ -8,6 +8,7 @@ table's keys and indexes) is read here, so nothing is repeated by hand and nothi
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +98,24 @@ class QueueConsumer:
 
 
 @dataclass(frozen=True)
+class ScheduledCall:
+    """One Schedule event (EventBridge): `rate(1 day)` and the like."""
+
+    function: str
+    handler: str
+    expression: str
+
+    @property
+    def every_s(self) -> int | None:
+        """The period of a `rate(N unit)` expression in seconds; None for cron expressions."""
+        match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", self.expression.strip())
+        if not match:
+            return None
+        unit = {"minute": 60, "hour": 3600, "day": 86400}[match.group(2).rstrip("s")]
+        return int(match.group(1)) * unit
+
+
+@dataclass(frozen=True)
 class QueueSpec:
     """An SQS queue as the template declares it."""
 
@@ -115,6 +134,7 @@ class Template:
     queues: tuple[QueueSpec, ...]
     table: dict[str, Any]  # the table's Properties, long-form
     ttl_attribute: str | None
+    schedules: tuple[ScheduledCall, ...] = ()
     # Each function's Properties with Globals.Function already applied.
     functions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
 
@@ -189,6 +209,7 @@ def load_template(path: Path | None = None) -> Template:
 
     routes: list[Route] = []
     consumers: list[QueueConsumer] = []
+    schedules: list[ScheduledCall] = []
     for logical_id, properties in functions.items():
         handler = properties.get("Handler")
         if not handler:
@@ -204,6 +225,8 @@ def load_template(path: Path | None = None) -> Template:
                         handler=handler,
                     )
                 )
+            elif event.get("Type") == "Schedule":
+                schedules.append(ScheduledCall(logical_id, handler, str(event_properties["Schedule"])))
             elif event.get("Type") == "SQS":
                 consumers.append(
                     QueueConsumer(
@@ -236,6 +259,7 @@ def load_template(path: Path | None = None) -> Template:
     return Template(
         routes=tuple(routes),
         consumers=tuple(consumers),
+        schedules=tuple(schedules),
         queues=queues,
         table=table,
         ttl_attribute=ttl.get("AttributeName") if ttl.get("Enabled", False) else None,

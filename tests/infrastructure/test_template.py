@@ -25,6 +25,8 @@ EXPECTED_ROUTES = {
     ("POST", "/pingback"): "handlers.pingback.handler",
     ("GET", "/api/mentions.jf2"): "handlers.mentions.handler",
     ("GET", "/api/count"): "handlers.mentions.handler",
+    ("POST", "/webmention"): "handlers.webmention.handler",
+    ("GET", "/webmention/status/{id}"): "handlers.webmention.handler",
 }
 
 # SAM policy templates that would grant dynamodb:Scan (managed policies are refused by name).
@@ -155,15 +157,18 @@ def test_every_handler_names_a_module_file_under_functions(handler: str) -> None
 # --------------------------------------------------------------------------- the table
 
 
-def test_table_has_the_public_and_moderation_indexes(template: Template) -> None:
+def test_table_has_the_public_moderation_and_recheck_indexes(template: Template) -> None:
     indexes = {index["IndexName"]: index for index in template.table["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"public-by-target", "moderation-by-site"}
+    assert set(indexes) == {"public-by-target", "public-by-site", "moderation-by-site", "recheck-due"}
 
     def keys(index: dict[str, Any]) -> list[tuple[str, str]]:
         return [(key["AttributeName"], key["KeyType"]) for key in index["KeySchema"]]
 
     assert keys(indexes["public-by-target"]) == [("public_target", "HASH"), ("received_at", "RANGE")]
     assert keys(indexes["moderation-by-site"]) == [("moderation_key", "HASH"), ("received_at", "RANGE")]
+    assert keys(indexes["public-by-site"]) == [("public_site", "HASH"), ("received_at", "RANGE")]
+    assert keys(indexes["recheck-due"]) == [("recheck_key", "HASH"), ("verified_at", "RANGE")]
+    assert indexes["recheck-due"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
 
 
 def test_table_expires_counters_through_the_ttl_attribute(template: Template) -> None:
@@ -185,7 +190,9 @@ def test_create_table_kwargs_carry_the_shape_but_not_the_aws_only_settings(templ
     assert kwargs["BillingMode"] == "PAY_PER_REQUEST"
     assert {index["IndexName"] for index in kwargs["GlobalSecondaryIndexes"]} == {
         "public-by-target",
+        "public-by-site",
         "moderation-by-site",
+        "recheck-due",
     }
     assert set(kwargs) == {
         "TableName",
@@ -244,6 +251,7 @@ def test_every_function_learns_the_table_sites_and_moderation_mode(template: Tem
         "ModerationMode": "auto",
         "LogLevel": "INFO",
         "VerifyQueue": "http://localhost/queue/verify",
+        "RecheckAfterDays": "30",
     }
     for function in template.functions:
         environment = template.function_environment(function, refs)
@@ -251,7 +259,7 @@ def test_every_function_learns_the_table_sites_and_moderation_mode(template: Tem
         assert environment["LINKBACK_SITES"] == "https://example.com"
         assert environment["LINKBACK_MODERATION"] == "auto"
     # And the intake functions also learn where to queue mentions for verification
-    for function in ("TrackbackFunction", "PingbackFunction"):
+    for function in ("TrackbackFunction", "PingbackFunction", "WebmentionFunction", "RecheckFunction"):
         assert template.function_environment(function, refs)["LINKBACK_QUEUE_URL"] == refs["VerifyQueue"]
 
 
@@ -299,3 +307,17 @@ def test_loader_accepts_any_short_form_tag_on_any_node_kind() -> None:
 def test_loader_keeps_unquoted_dates_as_strings() -> None:
     # IAM's `Version: 2012-10-17` is a string to CloudFormation, not a date.
     assert load_yaml("Version: 2012-10-17") == {"Version": "2012-10-17"}
+
+
+def test_a_daily_schedule_rechecks_approved_mentions(template: Template) -> None:
+    # Link rot is silent: without a schedule, a deleted source would stay in the feed for ever.
+    (schedule,) = template.schedules
+    assert schedule.function == "RecheckFunction"
+    assert schedule.handler == "handlers.recheck.handler"
+    assert schedule.every_s == 86400
+
+
+def test_the_recheck_reads_only_its_index(document: dict[str, Any]) -> None:
+    statements = document["Resources"]["RecheckFunction"]["Properties"]["Policies"][0]["Statement"]
+    assert [s["Action"] for s in statements] == [["dynamodb:Query"]]
+    assert statements[0]["Resource"] == {"Fn::Sub": "${MentionsTable.Arn}/index/recheck-due"}

@@ -204,8 +204,9 @@ def test_a_mention_whose_source_no_longer_links_leaves_the_public_feed(
     )
     assert (again.mention_id, again.created) == (mention, False)
     assert poller.poll_once() == BatchResult(received=1, failed=0)
-    # Then the verifier's new verdict takes it out of the public feed
-    assert stored(mention).status == Status.REJECTED
+    # Then the verifier's new verdict takes it out of the public feed: deleted by its source
+    assert stored(mention).status == Status.DELETED
+    assert stored(mention).deleted_by == "source"
     assert wiring.repository().approved_for_target(TARGET, per_page=10, page=0) == []
 
 
