@@ -182,7 +182,7 @@ def find_in_json(text: str, *, target: str) -> LinkEvidence | None:
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)
-        elif isinstance(value, str) and value.startswith(("http://", "https://")):
+        elif isinstance(value, str) and value[:8].lower().startswith(("http://", "https://")):
             try:
                 if normalise_url(value) == target:
                     name = document.get("name") or document.get("title") if isinstance(document, dict) else None
