@@ -19,8 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 HANDLERS = {
     "TrackbackFunction": "handlers.trackback",
     "PingbackFunction": "handlers.pingback",
+    "WebmentionFunction": "handlers.webmention",
     "VerifyFunction": "handlers.verify",
     "MentionsFunction": "handlers.mentions",
+    "RecheckFunction": "handlers.recheck",
 }
 PROBE = "import time; t=time.perf_counter(); import {module}; print(time.perf_counter()-t)"
 
