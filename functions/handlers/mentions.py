@@ -64,6 +64,17 @@ def count() -> Response:
     return _cached_json(feed.count_document(wiring.repository().count(query.targets, site=_site(query))))
 
 
+@app.get("/about")
+def about() -> Response:
+    """The page our User-Agent points to: who fetched your page, why, and how to stop it."""
+    return Response(
+        status_code=200,
+        content_type="text/html; charset=utf-8",
+        body=feed.about_page(wiring.settings().sites),
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from linkback import events, intake, pingback, wiring
-from linkback.errors import LinkbackError, MalformedRequest
+from linkback.errors import LinkbackError
 from linkback.model import Protocol, utc_now
 from linkback.observability import logger, metrics
 
@@ -37,10 +37,6 @@ def fail(error: Exception) -> Response:
 @app.post("/pingback")
 def receive() -> Response:
     event = app.current_event.raw_event
-    encoding = (events.header(event, "content-encoding") or "identity").strip().lower()
-    if encoding != "identity":
-        # A compressed body would make the size cap meaningless (a small zip bomb, a huge document).
-        raise MalformedRequest("compressed requests are not accepted")
     call = pingback.parse_call(events.raw_body(event))
     receipt = intake.receive(
         intake.Ping(
@@ -54,6 +50,7 @@ def receive() -> Response:
         repository=wiring.repository(),
         queue=wiring.verify_queue(),
         now=utc_now(),
+        limits=wiring.intake_limits(),
     )
     logger.info("Pingback received", extra={"mention_id": receipt.mention_id, "new_mention": receipt.created})
     metrics.add_metric(name="PingbackReceived", unit=MetricUnit.Count, value=1)

@@ -59,6 +59,7 @@ def receive() -> Response:
         repository=wiring.repository(),
         queue=wiring.verify_queue(),
         now=utc_now(),
+        limits=wiring.intake_limits(),
     )
     logger.info("TrackBack received", extra={"mention_id": receipt.mention_id, "new_mention": receipt.created})
     metrics.add_metric(name="TrackbackReceived", unit=MetricUnit.Count, value=1)

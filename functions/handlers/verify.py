@@ -22,7 +22,7 @@ from linkback import queue, wiring
 from linkback.errors import TransientFetchError
 from linkback.model import utc_now
 from linkback.observability import logger, metrics
-from linkback.verify import verify_mention
+from linkback.verify import FetchBudget, verify_mention
 
 processor = AsyncBatchProcessor(event_type=EventType.SQS)
 
@@ -34,6 +34,7 @@ def _verify(mention_id: str) -> None:
         fetcher=wiring.fetcher(),
         moderation=wiring.settings().moderation,
         now=utc_now(),
+        budget=FetchBudget(wiring.rate_limiter(), wiring.settings().source_host_fetches_per_minute),
     )
     logger.info(
         "Mention verified", extra={"mention_id": mention_id, "status": outcome.status, "reason": outcome.reason}

@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from linkback import events, intake, webmention, wiring
-from linkback.errors import LinkbackError
+from linkback.errors import LinkbackError, RateLimited
 from linkback.model import Protocol, utc_now
 from linkback.observability import logger, metrics
 
@@ -28,6 +28,8 @@ def refuse(error: LinkbackError) -> Response:
     # a person can read; 413/415/503 where they say more.
     metrics.add_metric(name="WebmentionRefused", unit=MetricUnit.Count, value=1)
     logger.info("Webmention refused", extra={"reason": error.message, "error": type(error).__name__})
+    if isinstance(error, RateLimited):
+        return _text(429, error.message, headers={"Retry-After": str(error.retry_after_s)})
     return _text(error.http_status, error.message)
 
 
@@ -53,6 +55,7 @@ def receive() -> Response:
         repository=wiring.repository(),
         queue=wiring.verify_queue(),
         now=utc_now(),
+        limits=wiring.intake_limits(),
     )
     logger.info("Webmention received", extra={"mention_id": receipt.mention_id, "new_mention": receipt.created})
     metrics.add_metric(name="WebmentionReceived", unit=MetricUnit.Count, value=1)

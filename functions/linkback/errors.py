@@ -74,6 +74,17 @@ class AccessDenied(LinkbackError):
     fault_code = 49  # "Access denied"
 
 
+class RateLimited(LinkbackError):
+    """Too many pings from one sender, or the same mention again too soon: come back later."""
+
+    http_status = 429
+    fault_code = 49  # "Access denied": Pingback 1.0 has no rate-limit fault; 49 is the closest
+
+    def __init__(self, message: str, retry_after_s: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, retry_after_s)
+
+
 class UpstreamError(LinkbackError):
     """Our own storage or queue failed: the sender should retry later, nothing was lost."""
 

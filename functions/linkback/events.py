@@ -15,6 +15,10 @@ def raw_body(event: Any) -> bytes:
     HTTP API base64-encodes form and binary bodies (`isBase64Encoded`). Powertools' `decoded_body`
     then decodes them as UTF-8, which breaks TrackBack's ISO-8859-1 pings, so we keep bytes.
     """
+    encoding = (header(event, "content-encoding") or "identity").strip().lower()
+    if encoding != "identity":
+        # A compressed body would make every size cap meaningless (a few KB inflating to GBs).
+        raise MalformedRequest("compressed request bodies are not accepted; send it uncompressed")
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
         try:

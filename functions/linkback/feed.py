@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 
 from .errors import LinkbackError
@@ -228,3 +229,20 @@ def select(records: Iterable[Any], query: FeedQuery) -> list[Any]:
     )
     start = query.per_page * query.page
     return chosen[start : start + query.per_page]
+
+
+def about_page(sites: Iterable[str]) -> str:
+    """What a third party reads when linkback's verifier shows up in their logs."""
+    listed = "".join(f"<li>{escape(site)}</li>" for site in sites) or "<li>(none configured)</li>"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>linkback verifier</title></head>
+<body><h1>Why did linkback fetch my page?</h1>
+<p>Someone sent a TrackBack, Pingback or Webmention saying that your page links to a post on one of
+these sites, which use linkback to receive them:</p><ul>{listed}</ul>
+<p>linkback fetched your page once to check that the link is really there, as the Webmention and
+Pingback specifications ask. The User-Agent names the site the notification was for. It fetches each
+host at most a few times a minute, follows at most five redirects and reads at most 1 MB.</p>
+<p>If you did not link to that site, someone else used your address: nothing was published. To stop
+these checks, answer <code>403</code> or <code>410</code> to the User-Agent <code>linkback</code>, or
+contact the owner of the site named in it.</p></body></html>
+"""

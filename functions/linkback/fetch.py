@@ -177,9 +177,11 @@ class SafeFetcher:
                 raise PermanentFetchError(f"the source host {hostname} resolves to a non-public address")
         return normal, hostname, port, addresses[0]
 
-    def fetch(self, url: str) -> FetchedPage:
+    def fetch(self, url: str, on_behalf_of: str = "") -> FetchedPage:
+        """GET a source page; `on_behalf_of` (the site the mention is for) goes into the User-Agent."""
         import requests
 
+        user_agent = self.user_agent.replace("{site}", on_behalf_of or "an unnamed site")
         started = time.monotonic()
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
@@ -198,7 +200,7 @@ class SafeFetcher:
                         # Host names the site, not the pinned address we connect to.
                         headers={
                             "Host": urlsplit(normal).netloc,
-                            "User-Agent": self.user_agent,
+                            "User-Agent": user_agent,
                             "Accept": ", ".join(ACCEPTED_TYPES),
                         },
                         timeout=(min(CONNECT_TIMEOUT_S, remaining), min(READ_TIMEOUT_S, remaining)),

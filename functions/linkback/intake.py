@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol as TypingProtocol
 
-from .errors import AlreadyRegistered, InvalidSource, SourceIsTarget, TargetNotAccepted, UpstreamError
+from .errors import (
+    AlreadyRegistered,
+    InvalidSource,
+    RateLimited,
+    SourceIsTarget,
+    TargetNotAccepted,
+    UpstreamError,
+)
 from .model import REGISTERED, DeletedBy, Protocol, Status, is_owner_verdict, isoformat, mention_id
 from .storage import MentionRecord, MentionRepository
 from .text import clean_text
@@ -34,6 +41,19 @@ class Ping:
     sender_ip: str | None = None
     user_agent: str | None = None
     sent: dict[str, str] = field(default_factory=dict)  # TrackBack's title / excerpt / blog_name
+
+
+class Limiter(TypingProtocol):
+    def take(self, scope: str, key: str, *, limit: int, window_s: int, now: float) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class IntakeLimits:
+    """Abuse budgets checked before anything is stored (DESIGN.md §5 pattern 6)."""
+
+    limiter: Limiter
+    sender_pings_per_hour: int
+    resend_interval_s: int
 
 
 @dataclass(frozen=True)
@@ -61,9 +81,17 @@ def checked_urls(source: str, target: str, sites: tuple[str, ...]) -> tuple[str,
 
 
 def receive(
-    ping: Ping, *, sites: tuple[str, ...], repository: MentionRepository, queue: Queue, now: datetime
+    ping: Ping,
+    *,
+    sites: tuple[str, ...],
+    repository: MentionRepository,
+    queue: Queue,
+    now: datetime,
+    limits: IntakeLimits | None = None,
 ) -> Receipt:
     source, target, site = checked_urls(ping.source, ping.target, sites)
+    if limits is not None and ping.sender_ip:
+        _check_sender(ping.sender_ip, limits, now)
     identifier = mention_id(source, target)
     sent = {f"sent_{name}": value for name, value in ping.sent.items() if value}
     stamp = isoformat(now)
@@ -76,15 +104,17 @@ def receive(
         status=str(Status.QUEUED),
         received_at=stamp,
         updated_at=stamp,
+        last_sent_at=now.timestamp(),
         sender_ip=ping.sender_ip,
         user_agent=clean_text(ping.user_agent, USER_AGENT_MAX) or None,
         **sent,
     )
     try:
         created = repository.create(record)
-        if not created and not _apply_resend(ping, identifier, sent, repository, now):
+        interval_s = limits.resend_interval_s if limits is not None else 0
+        if not created and not _apply_resend(ping, identifier, sent, repository, now, interval_s):
             return Receipt(identifier, created=False)
-    except (AlreadyRegistered, UpstreamError):
+    except (AlreadyRegistered, RateLimited, UpstreamError):
         raise
     except Exception as error:
         raise UpstreamError("the mention could not be stored right now; please try again later") from error
@@ -99,8 +129,16 @@ def receive(
     return Receipt(identifier, created=created)
 
 
+def _check_sender(sender_ip: str, limits: IntakeLimits, now: datetime) -> None:
+    wait_s = limits.limiter.take(
+        "sender", sender_ip, limit=limits.sender_pings_per_hour, window_s=3600, now=now.timestamp()
+    )
+    if wait_s is not None:
+        raise RateLimited(f"too many pings from your address; please try again in {wait_s} seconds", wait_s)
+
+
 def _apply_resend(
-    ping: Ping, identifier: str, sent: dict[str, str], repository: MentionRepository, now: datetime
+    ping: Ping, identifier: str, sent: dict[str, str], repository: MentionRepository, now: datetime, interval_s: int
 ) -> bool:
     """Update an existing mention for a re-send; True when it should be verified again.
 
@@ -121,8 +159,12 @@ def _apply_resend(
         # A rejected mention, or one its source had deleted, gets a fresh chance; an approved or
         # held one keeps its status (and stays public) until the verifier says otherwise.
         next_status = Status.QUEUED if status is Status.REJECTED or deleted_by_source else status
+        if interval_s and existing.last_sent_at and existing.last_sent_at > now.timestamp() - interval_s:
+            # The same mention again within seconds is a retry loop or a flood, not an update.
+            wait_s = max(1, int(existing.last_sent_at + interval_s - now.timestamp()) + 1)
+            raise RateLimited(f"this mention was received moments ago; send it again in {wait_s} seconds", wait_s)
         fields = {"sender_ip": ping.sender_ip, "user_agent": clean_text(ping.user_agent, USER_AGENT_MAX) or None}
         fields.update(sent)
-        if repository.update_resend(existing, status=next_status, fields=fields, now=now):
+        if repository.update_resend(existing, status=next_status, fields=fields, now=now, interval_s=interval_s):
             return True
     raise UpstreamError("the mention changed while it was being received; please try again")

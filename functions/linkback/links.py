@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin
@@ -32,6 +33,8 @@ LINK_ATTRIBUTES: dict[str, tuple[str, ...]] = {
 }
 INVISIBLE = frozenset({"script", "style", "template", "noscript"})
 CONTEXT_CHARS = 100
+PARSE_BUDGET_S = 2.0
+FEED_SLICE = 64 * 1024
 TITLE_MAX = 250
 _SPACE = re.compile(r"\s+")
 
@@ -148,11 +151,24 @@ class _LinkScanner(HTMLParser):
         )
 
 
-def find_link(html: str, *, base_url: str, target: str) -> LinkEvidence | None:
+class ParseBudgetExceeded(Exception):
+    """The page is too expensive to read; verification gives up on it (a hostile page, not a blog)."""
+
+
+def find_link(html: str, *, base_url: str, target: str, budget_s: float = PARSE_BUDGET_S) -> LinkEvidence | None:
     """Evidence that the page at base_url links to target (both normalised), or None."""
     scanner = _LinkScanner(target=target, base_url=base_url)
-    scanner.feed(html)
-    scanner.close()
+    started = time.monotonic()
+    # Fed in slices so a page that is slow to tokenize (1 MB of "<" takes ~1 s) is cut off at the
+    # budget instead of holding the verifier; the link, if any, is usually found long before.
+    for start in range(0, len(html), FEED_SLICE):
+        scanner.feed(html[start : start + FEED_SLICE])
+        if scanner.link_tag is not None and scanner.text_length > scanner.link_offset + 2 * CONTEXT_CHARS:
+            break  # found, with its context: the rest of the page cannot change the answer
+        if time.monotonic() - started > budget_s:
+            raise ParseBudgetExceeded(f"the page took more than {budget_s:g} s to read")
+    else:
+        scanner.close()
     return scanner.evidence()
 
 

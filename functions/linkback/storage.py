@@ -35,6 +35,7 @@ RECHECK_INDEX = "recheck-due"
 MODERATED_STATUSES = frozenset({Status.PENDING, Status.SPAM})
 MAX_READ = 2000  # items one feed request may read; a target with more sorts by reception only
 RECHECK_KEY = "approved"  # one partition: rechecks read it oldest-verified first, a page a day
+LIMIT_PREFIX = "limit#"
 TOKEN_PREFIX = "token#"  # noqa: S105 - a key prefix, not a secret
 
 
@@ -111,6 +112,7 @@ class MentionRecord(Model):
     fetch_status = NumberAttribute(null=True)
     fetched_url = UnicodeAttribute(null=True)
     attempts = NumberAttribute(default=0)
+    last_sent_at = NumberAttribute(null=True)  # epoch seconds of the latest send: the re-send interval
     public_target = UnicodeAttribute(null=True)
     public_site = UnicodeAttribute(null=True)
     recheck_key = UnicodeAttribute(null=True)
@@ -124,6 +126,19 @@ class MentionRecord(Model):
     @property
     def id(self) -> str:
         return self.pk
+
+
+class Allowance(Model):
+    """Rate-limit state: a fixed-window counter or a last-use time, expiring through the TTL."""
+
+    class Meta:
+        table_name = "linkback-mentions"
+        region = "us-east-1"
+
+    pk = UnicodeAttribute(hash_key=True)  # LIMIT_PREFIX + scope + key (+ window)
+    hits = NumberAttribute(default=0)
+    last_at = NumberAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # epoch seconds: the table's TTL attribute
 
 
 class SiteToken(Model):
@@ -179,7 +194,7 @@ class MentionRepository:
     def __init__(self, table_name: str, region: str) -> None:
         # pynamodb keeps table settings on the class; binding them here, once, keeps the name
         # configurable (one stack per site, tests per run) without a second model.
-        for model in (MentionRecord, SiteToken):
+        for model in (MentionRecord, SiteToken, Allowance):
             if model.Meta.table_name != table_name or model.Meta.region != region:
                 model.Meta.table_name = table_name
                 model.Meta.region = region
@@ -203,16 +218,27 @@ class MentionRepository:
             raise
         return True
 
-    def update_resend(self, record: MentionRecord, *, status: Status, fields: dict[str, Any], now: datetime) -> bool:
-        """Apply a re-send if the record is still in the status we read (optimistic concurrency)."""
-        actions = [MentionRecord.updated_at.set(isoformat(now)), MentionRecord.status.set(str(status))]
+    def update_resend(
+        self, record: MentionRecord, *, status: Status, fields: dict[str, Any], now: datetime, interval_s: int = 0
+    ) -> bool:
+        """Apply a re-send if the record is still in the status we read (optimistic concurrency) and
+        the previous send is at least interval_s old."""
+        actions = [
+            MentionRecord.updated_at.set(isoformat(now)),
+            MentionRecord.status.set(str(status)),
+            MentionRecord.last_sent_at.set(now.timestamp()),
+        ]
         actions += [getattr(MentionRecord, name).set(value) for name, value in fields.items() if value is not None]
         if status is Status.QUEUED:
             # A fresh chance: the last verification's reason no longer describes this record.
             actions += [MentionRecord.status_reason.remove(), MentionRecord.fetch_status.remove()]
         actions += self._index_actions(status, record)
+        condition = MentionRecord.status == record.status
+        if interval_s:
+            cutoff = now.timestamp() - interval_s
+            condition &= MentionRecord.last_sent_at.does_not_exist() | (MentionRecord.last_sent_at <= cutoff)
         try:
-            record.update(actions=actions, condition=MentionRecord.status == record.status)
+            record.update(actions=actions, condition=condition)
         except UpdateError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return False
@@ -345,3 +371,26 @@ class MentionRepository:
     def held_for_site(self, site: str, status: Status = Status.PENDING, *, limit: int = 50) -> list[MentionRecord]:
         """Held (or spam) mentions of a site, oldest first: the moderation queue."""
         return list(MentionRecord.moderation_by_site.query(f"{site}#{status}", scan_index_forward=True, limit=limit))
+
+
+class RateLimiter:
+    """Limits enforced by conditional updates on the table, so every Lambda instance shares them.
+
+    DynamoDB's TTL deletes expired items within days, not seconds, so the conditions compare times
+    themselves; the TTL only keeps the table from growing.
+    """
+
+    def take(self, scope: str, key: str, *, limit: int, window_s: int, now: float) -> int | None:
+        """Count one use in the current fixed window; None if allowed, else seconds until the next window."""
+        window = int(now // window_s)
+        item = Allowance(f"{LIMIT_PREFIX}{scope}#{key}#{window}")
+        try:
+            item.update(
+                actions=[Allowance.hits.add(1), Allowance.expires_at.set(int((window + 2) * window_s))],
+                condition=Allowance.pk.does_not_exist() | (Allowance.hits < limit),
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return max(1, int((window + 1) * window_s - now))
+            raise
+        return None

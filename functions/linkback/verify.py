@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
 
 from .errors import PermanentFetchError, TransientFetchError
 from .fetch import FetchedPage
-from .links import LinkEvidence, find_in_json, find_in_text, find_link
+from .links import LinkEvidence, ParseBudgetExceeded, find_in_json, find_in_text, find_link
 from .model import PUBLISHED, DeletedBy, Status, is_owner_verdict
 from .storage import MentionRecord, MentionRepository, Verdict
 
@@ -22,7 +23,20 @@ if TYPE_CHECKING:
 
 
 class Fetcher(Protocol):
-    def fetch(self, url: str) -> FetchedPage: ...
+    def fetch(self, url: str, on_behalf_of: str = "") -> FetchedPage: ...
+
+
+class Limiter(Protocol):
+    def take(self, scope: str, key: str, *, limit: int, window_s: int, now: float) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class FetchBudget:
+    """At most `per_minute` fetches of one source host, whoever asks: linkback must never become a
+    way to flood a third party (the 2014 pingback reflection attacks)."""
+
+    limiter: Limiter
+    per_minute: int
 
 
 @dataclass(frozen=True)
@@ -113,23 +127,35 @@ def verify_mention(
     fetcher: Fetcher,
     moderation: str,
     now: datetime,
+    budget: FetchBudget | None = None,
 ) -> Outcome:
     record = repository.get(mention_id)
     if record is None:
         return Outcome(mention_id, None, "no such mention")
     if is_owner_verdict(record.status, record.deleted_by):
         return Outcome(mention_id, None, f"the owner marked it {record.status}")
+    if budget is not None:
+        host = urlsplit(record.source).hostname or ""
+        wait_s = budget.limiter.take("fetch", host, limit=budget.per_minute, window_s=60, now=now.timestamp())
+        if wait_s is not None:
+            reason = f"the fetch budget for {host} is used up; retrying later"
+            repository.record_failed_attempt(record, reason, now)
+            raise TransientFetchError(reason)
     try:
-        page = fetcher.fetch(record.source)
+        page = fetcher.fetch(record.source, on_behalf_of=record.site)
     except PermanentFetchError as error:
         verdict = _gone(record, error.reason, error.status, None)
     except TransientFetchError as error:
         repository.record_failed_attempt(record, str(error), now)
         raise
     else:
-        evidence = find_evidence(page, record.target)
-        extracted = extract_entry(page, record.target) if evidence is not None else None
-        verdict = decide(record, page, evidence, moderation, extracted)
+        try:
+            evidence = find_evidence(page, record.target)
+        except ParseBudgetExceeded as error:
+            verdict = _gone(record, str(error), page.status, page.url)
+        else:
+            extracted = extract_entry(page, record.target) if evidence is not None else None
+            verdict = decide(record, page, evidence, moderation, extracted)
     if not repository.record_verdict(record, verdict, now):
         return Outcome(mention_id, None, "the mention changed during verification")
     return Outcome(mention_id, verdict.status, verdict.reason)

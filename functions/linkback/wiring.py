@@ -5,13 +5,16 @@ from __future__ import annotations
 from functools import lru_cache
 
 from .config import settings
-
-__all__ = ["fetcher", "repository", "reset", "settings", "verify_queue"]
 from .fetch import SafeFetcher
+from .intake import IntakeLimits
 from .queue import VerifyQueue
-from .storage import MentionRepository
+from .storage import MentionRepository, RateLimiter
 
-USER_AGENT = "linkback/0.1 (+{site}; verifying a mention of this site)"
+__all__ = ["fetcher", "intake_limits", "rate_limiter", "repository", "reset", "settings", "verify_queue"]
+
+# "{site}" is filled per fetch with the site on whose behalf we fetch (as WordPress names the blog),
+# so an owner who finds us in their logs knows whom to ask, and the about page says how to stop us.
+USER_AGENT = "linkback/0.1 (+{about}; verifying a link to {{site}})"
 
 
 @lru_cache(maxsize=1)
@@ -26,10 +29,25 @@ def verify_queue() -> VerifyQueue:
 
 @lru_cache(maxsize=1)
 def fetcher() -> SafeFetcher:
-    # Name the site on whose behalf we fetch (as WordPress does), so a site owner who sees us in
-    # their logs knows whom to ask.
-    site = settings().sites[0] if settings().sites else "unconfigured"
-    return SafeFetcher(user_agent=USER_AGENT.format(site=site), allow_private=settings().allow_private_sources)
+    return SafeFetcher(
+        user_agent=USER_AGENT.format(about=settings().about_url or "no about page configured"),
+        allow_private=settings().allow_private_sources,
+        allowed_ports=settings().allowed_ports,
+    )
+
+
+@lru_cache(maxsize=1)
+def rate_limiter() -> RateLimiter:
+    repository()  # binds the table's name and region for every model
+    return RateLimiter()
+
+
+def intake_limits() -> IntakeLimits:
+    return IntakeLimits(
+        limiter=rate_limiter(),
+        sender_pings_per_hour=settings().sender_pings_per_hour,
+        resend_interval_s=settings().resend_interval_s,
+    )
 
 
 def reset() -> None:
@@ -38,3 +56,4 @@ def reset() -> None:
     repository.cache_clear()
     verify_queue.cache_clear()
     fetcher.cache_clear()
+    rate_limiter.cache_clear()

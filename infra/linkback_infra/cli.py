@@ -23,6 +23,7 @@ def _dev(args: argparse.Namespace) -> int:
         moderation=args.moderation,
         log_level=args.log_level,
         allow_private_sources=args.allow_private_sources,
+        parameters=dict(args.parameter),
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -85,6 +86,13 @@ def _token_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parameter(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError("use NAME=VALUE, e.g. SenderPingsPerHour=5")
+    return name, value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="linkback", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -104,6 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         default=os.environ.get("LINKBACK_ALLOW_PRIVATE_SOURCES") == "1",
         help="let the verifier fetch sources on loopback/private addresses (development and tests only)",
+    )
+    dev.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        type=_parameter,
+        metavar="NAME=VALUE",
+        help="override a template parameter, e.g. SenderPingsPerHour=5 (repeatable)",
     )
     dev.set_defaults(run=_dev)
 

@@ -124,7 +124,7 @@ class LocalStack:
     log_level: str = "INFO"
     allow_private_sources: bool = False
     visibility_timeout: int | None = None  # None: the template's
-    recheck_after_days: int = 30
+    parameters: dict[str, str] = field(default_factory=dict)  # template parameter overrides
     template: Template = field(default_factory=load_template)
     pollers: list[QueuePoller] = field(default_factory=list)
     _parts: list[Any] = field(default_factory=list)
@@ -152,11 +152,12 @@ class LocalStack:
         queues = create_queues(sqs, self.template, visibility_timeout=self.visibility_timeout)
 
         refs = {
-            "MentionsTable": TABLE_NAME,
+            **self.template.parameter_defaults(),
             "Sites": self.sites,
             "ModerationMode": self.moderation,
             "LogLevel": self.log_level,
-            "RecheckAfterDays": str(self.recheck_after_days),
+            **self.parameters,
+            "MentionsTable": TABLE_NAME,
             **{logical_id: queue.url for logical_id, queue in queues.items()},
         }
         os.environ.update(handler_environment(self.template, refs))
@@ -205,6 +206,9 @@ class LocalStack:
         timeouts = {function: self.template.function_timeout(function) for function in self.template.functions}
         front = LocalFront(self.template.routes, timeouts, self.host, self.port)
         front.start()
+        # The template builds this from the API's AWS URL; here the front's URL is the API.
+        os.environ["LINKBACK_ABOUT_URL"] = front.base_url + "/about"
+        wiring.reset()
         self._parts.append(front)
         self.front = front
         self.endpoints = {"dynamodb": dynamodb_local.endpoint_url, "sqs": sqs_server.endpoint_url}

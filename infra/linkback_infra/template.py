@@ -135,6 +135,11 @@ class Template:
     table: dict[str, Any]  # the table's Properties, long-form
     ttl_attribute: str | None
     schedules: tuple[ScheduledCall, ...] = ()
+    parameters: Mapping[str, Any] = field(default_factory=dict)  # name → Default (None if none)
+
+    def parameter_defaults(self) -> dict[str, str]:
+        return {name: str(default) for name, default in self.parameters.items() if default is not None}
+
     # Each function's Properties with Globals.Function already applied.
     functions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
 
@@ -151,7 +156,12 @@ class Template:
         variables = self._function(function).get("Environment", {}).get("Variables", {})
         environment: dict[str, str] = {}
         for name, value in variables.items():
-            if isinstance(value, Mapping):
+            if isinstance(value, Mapping) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+                # "${Name}" from refs; a name without a value stays visible rather than failing.
+                environment[name] = re.sub(
+                    r"\$\{([\w:.]+)\}", lambda m: str(refs.get(m.group(1), m.group(0))), value["Fn::Sub"]
+                )
+            elif isinstance(value, Mapping):
                 if set(value) != {"Ref"}:
                     raise TemplateError(f"{function}: {name} uses {value}; only plain values and Ref resolve")
                 if value["Ref"] not in refs:
@@ -260,6 +270,7 @@ def load_template(path: Path | None = None) -> Template:
         routes=tuple(routes),
         consumers=tuple(consumers),
         schedules=tuple(schedules),
+        parameters={name: (spec or {}).get("Default") for name, spec in (document.get("Parameters") or {}).items()},
         queues=queues,
         table=table,
         ttl_attribute=ttl.get("AttributeName") if ttl.get("Enabled", False) else None,

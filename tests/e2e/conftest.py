@@ -70,7 +70,19 @@ def alive(pid: int) -> bool:
     return "\nState:\tZ" not in state
 
 
-def start_dev(tmp: Path, *extra: str) -> DevStack:
+# Every test sends from 127.0.0.1 and many re-send at once: the shared stack lifts the abuse limits,
+# which tests/e2e/test_rate_limits.py exercises on a stack of its own.
+NO_LIMITS = (
+    "--parameter",
+    "SenderPingsPerHour=1000000",
+    "--parameter",
+    "ResendIntervalSeconds=0",
+    "--parameter",
+    "SourceHostFetchesPerMinute=1000000",
+)
+
+
+def start_dev(tmp: Path, *extra: str, limits: tuple[str, ...] = NO_LIMITS) -> DevStack:
     output = tmp / "dev.out"
     port = free_port()
     handle = output.open("w")
@@ -87,6 +99,7 @@ def start_dev(tmp: Path, *extra: str) -> DevStack:
             "--sites",
             "https://example.com,https://blog.example.org",
             "--allow-private-sources",
+            *limits,
             *extra,
         ],
         stdout=handle,

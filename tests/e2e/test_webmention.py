@@ -100,7 +100,7 @@ def count(stack: DevStack, target: str) -> int:
 
 
 def records_with_source(stack: DevStack, source: str) -> list[dict[str, Any]]:
-    return [item for item in stack.table().scan()["Items"] if item["source"] == source]
+    return [item for item in stack.table().scan()["Items"] if item.get("source") == source]
 
 
 def post_url(name: str) -> str:

@@ -25,6 +25,7 @@ EXPECTED_ROUTES = {
     ("POST", "/pingback"): "handlers.pingback.handler",
     ("GET", "/api/mentions.jf2"): "handlers.mentions.handler",
     ("GET", "/api/count"): "handlers.mentions.handler",
+    ("GET", "/about"): "handlers.mentions.handler",
     ("POST", "/webmention"): "handlers.webmention.handler",
     ("GET", "/webmention/status/{id}"): "handlers.webmention.handler",
 }
@@ -252,6 +253,9 @@ def test_every_function_learns_the_table_sites_and_moderation_mode(template: Tem
         "LogLevel": "INFO",
         "VerifyQueue": "http://localhost/queue/verify",
         "RecheckAfterDays": "30",
+        "SenderPingsPerHour": "60",
+        "ResendIntervalSeconds": "30",
+        "SourceHostFetchesPerMinute": "20",
     }
     for function in template.functions:
         environment = template.function_environment(function, refs)
@@ -321,3 +325,20 @@ def test_the_recheck_reads_only_its_index(document: dict[str, Any]) -> None:
     statements = document["Resources"]["RecheckFunction"]["Properties"]["Policies"][0]["Statement"]
     assert [s["Action"] for s in statements] == [["dynamodb:Query"]]
     assert statements[0]["Resource"] == {"Fn::Sub": "${MentionsTable.Arn}/index/recheck-due"}
+
+
+def test_the_abuse_limits_are_parameters_every_function_learns(template: Template) -> None:
+    defaults = template.parameter_defaults()
+    assert (
+        defaults["SenderPingsPerHour"],
+        defaults["ResendIntervalSeconds"],
+        defaults["SourceHostFetchesPerMinute"],
+    ) == (
+        "60",
+        "30",
+        "20",
+    )
+    refs = {**defaults, "Sites": "https://example.com", "MentionsTable": "t", "HttpApi": "api"}
+    environment = template.function_environment("VerifyFunction", refs)
+    assert environment["LINKBACK_SOURCE_HOST_FETCHES_PER_MINUTE"] == "20"
+    assert environment["LINKBACK_ABOUT_URL"].endswith("/about")
