@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: dev test lint bench deps clean
+.PHONY: dev test lint bench deps clean widget
 
 $(BIN)/linkback: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ test: deps .chromium
 lint: deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Rebuild functions/linkback/static/widget.js from widget/src (the build is committed; a test checks it).
+widget: node_modules/.package-lock.json
+	npm run build:widget
 
 bench: deps
 	$(BIN)/python bench/run_all.py

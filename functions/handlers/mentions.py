@@ -1,4 +1,4 @@
-"""MentionsFunction: the public, cacheable read API (`/api/mentions.jf2`, `/api/count`)."""
+"""MentionsFunction: the public, cacheable read API (`/api/mentions.jf2`, `/api/count`) and the widget."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from linkback import feed, wiring
+from linkback import feed, widget_asset, wiring
 from linkback.errors import AccessDenied, LinkbackError
 from linkback.observability import logger, metrics
 
@@ -73,6 +73,16 @@ def about() -> Response:
         body=feed.about_page(wiring.settings().sites),
         headers={"Cache-Control": "public, max-age=86400"},
     )
+
+
+@app.get("/widget.js")
+def widget() -> Response:
+    asset = widget_asset.widget()
+    version = app.current_event.get_query_string_value("v")
+    headers = {**PUBLIC_HEADERS, "ETag": asset.etag, "Cache-Control": asset.cache_control(version)}
+    if feed.etag_matches(app.current_event.headers.get("if-none-match"), asset.etag):
+        return Response(status_code=304, headers=headers, body="")
+    return Response(status_code=200, content_type=widget_asset.CONTENT_TYPE, body=asset.body.decode(), headers=headers)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -86,6 +86,34 @@ def _token_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _snippet(args: argparse.Namespace) -> int:
+    from linkback import widget_asset
+
+    from .snippet import SnippetError, snippet
+
+    try:
+        print(snippet(args.api, args.page, title=args.title, version=widget_asset.widget().version), end="")
+    except SnippetError as error:
+        raise SystemExit(f"linkback snippet: {error}") from error
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .export import ExportError, export_feed
+
+    try:
+        document = export_feed(args.api, args.target)
+    except ExportError as error:
+        raise SystemExit(f"linkback export: {error}") from error
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"linkback export: {len(document['children'])} mentions written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _parameter(text: str) -> tuple[str, str]:
     name, equals, value = text.partition("=")
     if not equals or not name:
@@ -131,6 +159,20 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--region")
     create.add_argument("--data-dir", default=".linkback", help="the local dev stack's data dir")
     create.set_defaults(run=_token_create)
+
+    snippet = commands.add_parser("snippet", help="print the discovery links, TrackBack RDF and widget tags for a page")
+    snippet.add_argument("--api", required=True, help="the API base URL (the stack's ApiUrl output)")
+    snippet.add_argument("--page", required=True, help="the page's canonical URL")
+    snippet.add_argument("--title", help="the page's title, for the TrackBack RDF's dc:title")
+    snippet.set_defaults(run=_snippet)
+
+    export = commands.add_parser(
+        "export", help="fetch a page's approved mentions as one jf2 file (for builds without JS)"
+    )
+    export.add_argument("--api", required=True, help="the API base URL")
+    export.add_argument("--target", required=True, action="append", help="the page URL (repeatable: same post)")
+    export.add_argument("--out", help="write the JSON here (default: standard output)")
+    export.set_defaults(run=_export)
     return parser
 
 

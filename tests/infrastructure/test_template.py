@@ -26,6 +26,7 @@ EXPECTED_ROUTES = {
     ("GET", "/api/mentions.jf2"): "handlers.mentions.handler",
     ("GET", "/api/count"): "handlers.mentions.handler",
     ("GET", "/about"): "handlers.mentions.handler",
+    ("GET", "/widget.js"): "handlers.mentions.handler",
     ("POST", "/webmention"): "handlers.webmention.handler",
     ("GET", "/webmention/status/{id}"): "handlers.webmention.handler",
 }
