@@ -1,12 +1,36 @@
-"""Every benchmark, one after the other: `make bench`."""
+"""Every benchmark, one after the other (`make bench`); prints how long the whole run took.
+
+Run: .venv/bin/python bench/run_all.py [--python python3.12]
+With --python, cold starts are measured on packages built by functions/Makefile with that Python.
+"""
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-for script in ("cold_start.py", "link_extraction.py", "request_cpu.py", "end_to_end.py"):
-    subprocess.run([sys.executable, str(HERE / script)], check=True)
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--python", help="a Python 3.12 to build and import the Lambda packages with")
+    args = parser.parse_args()
+    cold = ["cold_start.py", "--package", "--python", args.python] if args.python else ["cold_start.py"]
+    scripts = [cold, ["request_cpu.py"], ["link_extraction.py"], ["verifier_concurrency.py"], ["end_to_end.py"]]
+    started, failed = time.perf_counter(), []
+    for script in scripts:
+        result = subprocess.run([sys.executable, str(HERE / script[0]), *script[1:]], stderr=subprocess.DEVNULL)
+        if result.returncode:
+            failed.append(script[0])
+    print(
+        f"\nwhole bench run: {time.perf_counter() - started:.0f} s" + (f"; could not run: {failed}" if failed else "")
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

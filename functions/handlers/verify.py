@@ -8,6 +8,7 @@ just those and, after maxReceiveCount, moves them to the DLQ.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -25,6 +26,9 @@ from linkback.observability import logger, metrics
 from linkback.verify import FetchBudget, verify_mention
 
 processor = AsyncBatchProcessor(event_type=EventType.SQS)
+# One thread per record of a batch (BatchSize 10): asyncio's default executor has cpu_count + 4 threads,
+# 6 on a small Lambda, so a batch of slow sources would take two rounds (bench/verifier_concurrency.py).
+FETCHERS = ThreadPoolExecutor(max_workers=10, thread_name_prefix="verify")
 
 
 def _verify(mention_id: str) -> None:
@@ -49,7 +53,7 @@ async def record_handler(record: SQSRecord) -> None:
         logger.error("Unusable queue message", extra={"message_id": record.message_id})
         raise
     try:
-        await asyncio.to_thread(_verify, mention_id)
+        await asyncio.get_running_loop().run_in_executor(FETCHERS, _verify, mention_id)
     except TransientFetchError as error:
         receive_count = record.attributes.approximate_receive_count
         logger.warning(

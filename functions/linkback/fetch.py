@@ -13,9 +13,11 @@ The verifier is an open URL fetcher on the internet, so (DESIGN.md §7):
 from __future__ import annotations
 
 import codecs
+import contextlib
 import ipaddress
 import re
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -100,7 +102,32 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def _pinned_adapter(address: str, hostname: str) -> Any:
+class _Watchdog:
+    """Shuts down the sockets of one fetch when its total deadline passes, whatever they are blocked
+    on: a server that trickles its status line or headers a byte at a time stays within every read
+    timeout, and only the total deadline ends it."""
+
+    def __init__(self, deadline_s: float) -> None:
+        self.sockets: list[socket.socket] = []
+        self.expired = False
+        self._timer = threading.Timer(deadline_s, self._expire)
+        self._timer.daemon = True
+
+    def _expire(self) -> None:
+        self.expired = True
+        for sock in list(self.sockets):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+
+def _pinned_adapter(address: str, hostname: str, watchdog: _Watchdog) -> Any:
     from requests.adapters import HTTPAdapter
 
     class PinnedAdapter(HTTPAdapter):
@@ -112,7 +139,19 @@ def _pinned_adapter(address: str, hostname: str) -> Any:
             if host_params["scheme"] == "https":
                 pool_kwargs["server_hostname"] = hostname
                 pool_kwargs["assert_hostname"] = hostname
-            return self.poolmanager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
+            pool = self.poolmanager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
+            if not getattr(pool.ConnectionCls, "watched", False):
+                base = pool.ConnectionCls
+
+                class Watched(base):  # type: ignore[misc, valid-type]
+                    watched = True
+
+                    def connect(self) -> None:
+                        super().connect()
+                        watchdog.sockets.append(self.sock)
+
+                pool.ConnectionCls = Watched
+            return pool
 
     return PinnedAdapter(max_retries=0)
 
@@ -179,10 +218,20 @@ class SafeFetcher:
 
     def fetch(self, url: str, on_behalf_of: str = "") -> FetchedPage:
         """GET a source page; `on_behalf_of` (the site the mention is for) goes into the User-Agent."""
-        import requests
 
         user_agent = self.user_agent.replace("{site}", on_behalf_of or "an unnamed site")
         started = time.monotonic()
+        with _Watchdog(self.deadline_s) as watchdog:
+            try:
+                return self._follow(url, user_agent, started, watchdog)
+            except TransientFetchError:
+                if watchdog.expired:
+                    raise TransientFetchError("the source took too long to answer") from None
+                raise
+
+    def _follow(self, url: str, user_agent: str, started: float, watchdog: _Watchdog) -> FetchedPage:
+        import requests
+
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
             normal, hostname, _port, address = self.check_url(current)
@@ -191,7 +240,7 @@ class SafeFetcher:
                 raise TransientFetchError("the source took too long to answer")
             with requests.Session() as session:
                 session.trust_env = False  # no proxy or netrc from the environment
-                adapter = _pinned_adapter(address, hostname)
+                adapter = _pinned_adapter(address, hostname, watchdog)
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)
                 try:

@@ -21,6 +21,7 @@ from .errors import (
     MethodNotFound,
     PayloadTooLarge,
 )
+from .text import xml_text
 
 # A pingback.ping call with two URLs of 2 KiB each fits in well under 8 KiB; anything bigger is not one.
 MAX_BODY_BYTES = 16 * 1024
@@ -72,6 +73,9 @@ def parse_call(body: bytes) -> PingbackCall:
         raise MalformedRequest("parse error: DTDs and entities are not accepted") from error
     except ParseError as error:
         raise MalformedRequest("parse error: not well formed") from error
+    except (LookupError, ValueError, UnicodeError) as error:
+        # An XML declaration naming an encoding Python cannot or must not use (rot13, utf-7...).
+        raise MalformedRequest("parse error: unsupported encoding") from error
     if root.tag != "methodCall":
         raise InvalidXmlRpc("invalid XML-RPC: the root element must be methodCall")
     method = (root.findtext("methodName") or "").strip()
@@ -93,7 +97,7 @@ def parse_call(body: bytes) -> PingbackCall:
 
 def success_reply(message: str) -> bytes:
     return (
-        f"{XML_DECLARATION}<methodResponse><params><param><value><string>{escape(message)}</string>"
+        f"{XML_DECLARATION}<methodResponse><params><param><value><string>{escape(xml_text(message))}</string>"
         "</value></param></params></methodResponse>"
     ).encode()
 
@@ -102,7 +106,7 @@ def fault_reply(code: int, message: str) -> bytes:
     return (
         f"{XML_DECLARATION}<methodResponse><fault><value><struct>"
         f"<member><name>faultCode</name><value><int>{code}</int></value></member>"
-        f"<member><name>faultString</name><value><string>{escape(message)}</string></value></member>"
+        f"<member><name>faultString</name><value><string>{escape(xml_text(message))}</string></value></member>"
         "</struct></value></fault></methodResponse>"
     ).encode()
 

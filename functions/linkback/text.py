@@ -27,3 +27,12 @@ def clean_text(value: str | None, max_length: int, *, single_line: bool = True) 
     if space > 0 and text[max_length - 1] != " ":
         cropped = cropped[:space]
     return cropped.rstrip() + ELLIPSIS
+
+
+# Characters XML 1.0 cannot carry at all (§2.2 Char): most C0 controls, lone surrogates, U+FFFE/FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    """Text that can go into an XML reply (before escaping): what XML cannot represent becomes U+FFFD."""
+    return _NOT_XML.sub("\ufffd", value)

@@ -8,11 +8,12 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass
 from email.message import Message
+from email.utils import collapse_rfc2231_value
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from .errors import LinkbackError, MalformedRequest, PayloadTooLarge, UnsupportedCharset
-from .text import clean_text
+from .text import clean_text, xml_text
 
 MAX_BODY_BYTES = 32 * 1024
 TITLE_MAX = 250
@@ -47,29 +48,44 @@ def error_reply(message: str) -> bytes:
     """`<error>1</error>` with the message XML-escaped, as the spec's failure response."""
     return (
         '<?xml version="1.0" encoding="utf-8"?><response><error>1</error>'
-        f"<message>{escape(message)}</message></response>"
+        f"<message>{escape(xml_text(message))}</message></response>"
     ).encode()
 
 
 def _media_type_and_charset(content_type: str | None) -> tuple[str, str | None]:
     if not content_type:
         return "", None
-    header = Message()
-    header["content-type"] = content_type
-    return header.get_content_type(), header.get_param("charset")  # type: ignore[return-value]
+    try:
+        header = Message()
+        header["content-type"] = content_type
+        charset = header.get_param("charset")
+        if isinstance(charset, tuple):  # RFC 2231 `charset*=`: (charset, language, value)
+            charset = collapse_rfc2231_value(charset)
+        return header.get_content_type(), charset  # type: ignore[return-value]
+    except (TypeError, ValueError, IndexError) as error:
+        raise MalformedRequest("the Content-Type header cannot be read") from error
+
+
+# A form's bytes must read as ASCII for "url=", "%" and "&" to mean what they say: that rules out
+# UTF-7/16/32 and EBCDIC; the escape and punycode codecs are not charsets at all.
+_ASCII_PROBE = b"url=http%3A%2F%2Fa.example%2F&title=A+b"
+_NOT_CHARSETS = frozenset({"unicode_escape", "raw_unicode_escape", "punycode", "idna", "undefined"})
 
 
 def _codec_name(label: str) -> str:
     try:
         name = codecs.lookup(label.strip().strip('"')).name.replace("-", "_")
-    except LookupError as error:
-        raise UnsupportedCharset(f"unknown charset {label!r}") from error
+    except (LookupError, ValueError, UnicodeError) as error:
+        raise UnsupportedCharset(f"unknown charset {label[:40]!r}") from error
     if name in _REFUSED_CHARSETS:
-        raise UnsupportedCharset(f"charset {label!r} is not accepted; send UTF-8")
+        raise UnsupportedCharset(f"charset {label[:40]!r} is not accepted; send UTF-8")
     try:
-        b"a".decode(name)  # base64, hex, rot13 are bytes/str transforms; "undefined" always fails
-    except (LookupError, UnicodeError) as error:
-        raise UnsupportedCharset(f"charset {label!r} is not a text encoding") from error
+        # base64, hex, rot13 are bytes/str transforms, not charsets; "undefined" always fails.
+        readable = name not in _NOT_CHARSETS and _ASCII_PROBE.decode(name) == _ASCII_PROBE.decode("ascii")
+    except (LookupError, UnicodeError, TypeError, ValueError):
+        readable = False
+    if not readable:
+        raise UnsupportedCharset(f"charset {label[:40]!r} is not a text encoding a form can be sent in")
     return name
 
 

@@ -60,6 +60,9 @@ def _normalise_host(host: str) -> str:
     host = host.rstrip(".").lower()
     if not host:
         raise InvalidUrl("the URL has no host")
+    if "%" in host:
+        # RFC 6874 zone identifiers name an interface of the sender's machine: meaningless to us.
+        raise InvalidUrl("IPv6 zone identifiers are not accepted")
     if ":" in host:
         try:
             return f"[{ipaddress.IPv6Address(host.strip('[]')).compressed}]"
@@ -84,8 +87,12 @@ def normalise_url(url: str) -> str:
         raise InvalidUrl("the URL is empty")
     if len(url) > MAX_URL_LENGTH:
         raise InvalidUrl(f"the URL is longer than {MAX_URL_LENGTH} characters")
-    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in url):
+    if any(ord(char) < 0x21 or 0x7F <= ord(char) <= 0x9F for char in url):
         raise InvalidUrl("the URL contains spaces or control characters")
+    try:
+        url.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidUrl("the URL is not valid Unicode") from error
     try:
         parts = urlsplit(url)
         port = parts.port

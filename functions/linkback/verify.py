@@ -152,6 +152,10 @@ def verify_mention(
         try:
             evidence = find_evidence(page, record.target)
         except ParseBudgetExceeded as error:
+            if record.status in PUBLISHED:
+                # A page it was found on before: do not delete on a budget; try again later.
+                repository.record_failed_attempt(record, str(error), now)
+                raise TransientFetchError(str(error)) from error
             verdict = _gone(record, str(error), page.status, page.url)
         else:
             extracted = extract_entry(page, record.target) if evidence is not None else None
