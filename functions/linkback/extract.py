@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
-from .links import TITLE_MAX, find_link
+from .links import TITLE_MAX, find_link, tokenizes_within
 from .text import clean_text
 from .urls import InvalidUrl, normalise_url
 
@@ -34,6 +34,7 @@ CONTENT_MAX = 500
 # a page at ~0.2 s here; an entry's name, author and response properties come first in the markup.
 MF2_MAX_CHARS = 256 * 1024
 AUTHOR_NAME_MAX = 250
+MF2_TOKENIZE_BUDGET_S = 1.0
 PUBLISHED_MAX = 64
 # Post Type Discovery checks rsvp, then in-reply-to, repost-of, like-of; bookmark-of is not in its
 # list and comes last, so a page that both likes and bookmarks the target counts as a like.
@@ -79,6 +80,10 @@ def extract(html: str, *, page_url: str, target: str) -> Extracted | None:
     # html.parser reads a document cut mid-tag as browsers would: the cut element just ends there.
     html = html[:MF2_MAX_CHARS]
     if not has_h_entry(html):
+        return None
+    if not tokenizes_within(html, MF2_TOKENIZE_BUDGET_S):
+        # bs4 drives the same tokenizer: a slice html.parser cannot get through in time (a page
+        # whose link came first, so find_link stopped early, then 250 KB of "<a") is not read as mf2.
         return None
     # Imported here, not at module level: ~60 ms of import (soupsieve's regexes, bs4) that a cold
     # Lambda should pay only when a page carries microformats.

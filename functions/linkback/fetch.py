@@ -62,11 +62,12 @@ DENIED_NETWORKS = tuple(
         "64:ff9b::/96",  # NAT64, RFC 6052
         "64:ff9b:1::/48",  # local-use NAT64, RFC 8215
         "100::/64",  # discard-only
-        "2001::/32",  # Teredo: embeds an IPv4 address
-        "2001:2::/48",  # benchmarking
-        "2001:10::/28",  # ORCHID
+        "::ffff:0:0:0/96",  # IPv4-translated (SIIT): embeds an IPv4 address
+        "2001::/23",  # IETF protocol assignments: Teredo (embeds IPv4), benchmarking, ORCHID...
         "2001:db8::/32",  # documentation
         "2002::/16",  # 6to4: embeds an IPv4 address
+        "3fff::/20",  # documentation (RFC 9637)
+        "5f00::/16",  # SRv6 segment identifiers
         "fc00::/7",  # unique local
         "fe80::/10",  # link-local
         "fec0::/10",  # site-local (deprecated)
