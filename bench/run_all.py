@@ -20,7 +20,14 @@ def main() -> int:
     parser.add_argument("--python", help="a Python 3.12 to build and import the Lambda packages with")
     args = parser.parse_args()
     cold = ["cold_start.py", "--package", "--python", args.python] if args.python else ["cold_start.py"]
-    scripts = [cold, ["request_cpu.py"], ["link_extraction.py"], ["verifier_concurrency.py"], ["end_to_end.py"]]
+    scripts = [
+        cold,
+        ["request_cpu.py"],
+        ["link_extraction.py"],
+        ["verifier_concurrency.py"],
+        ["end_to_end.py"],
+        ["widget_render.py"],
+    ]
     started, failed = time.perf_counter(), []
     for script in scripts:
         result = subprocess.run([sys.executable, str(HERE / script[0]), *script[1:]], stderr=subprocess.DEVNULL)
