@@ -8,9 +8,9 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from linkback import events, intake, pingback, wiring
+from linkback import events, pingback, wiring
 from linkback.errors import LinkbackError
-from linkback.model import Protocol, utc_now
+from linkback.model import Protocol
 from linkback.observability import logger, metrics
 
 app = APIGatewayHttpResolver()
@@ -38,20 +38,7 @@ def fail(error: Exception) -> Response:
 def receive() -> Response:
     event = app.current_event.raw_event
     call = pingback.parse_call(events.raw_body(event))
-    receipt = intake.receive(
-        intake.Ping(
-            protocol=Protocol.PINGBACK,
-            source=call.source,
-            target=call.target,
-            sender_ip=events.sender_ip(event),
-            user_agent=events.header(event, "user-agent"),
-        ),
-        sites=wiring.settings().sites,
-        repository=wiring.repository(),
-        queue=wiring.verify_queue(),
-        now=utc_now(),
-        limits=wiring.intake_limits(),
-    )
+    receipt = wiring.receive(Protocol.PINGBACK, call.source, call.target, event)
     logger.info("Pingback received", extra={"mention_id": receipt.mention_id, "new_mention": receipt.created})
     metrics.add_metric(name="PingbackReceived", unit=MetricUnit.Count, value=1)
     # Verification is asynchronous, so success means "queued": faults 16/17 are never said here.

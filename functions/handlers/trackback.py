@@ -8,9 +8,9 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from linkback import events, intake, trackback, wiring
+from linkback import events, trackback, wiring
 from linkback.errors import LinkbackError, TargetNotAccepted
-from linkback.model import Protocol, utc_now
+from linkback.model import Protocol
 from linkback.observability import logger, metrics
 
 app = APIGatewayHttpResolver()
@@ -46,21 +46,8 @@ def receive() -> Response:
     if not target:
         raise TargetNotAccepted("the ping URL must name the post: /trackback?target=<post URL>")
     ping = trackback.parse_ping(events.raw_body(event), events.header(event, "content-type"))
-    receipt = intake.receive(
-        intake.Ping(
-            protocol=Protocol.TRACKBACK,
-            source=ping.url,
-            target=target,
-            sender_ip=events.sender_ip(event),
-            user_agent=events.header(event, "user-agent"),
-            sent={"title": ping.title, "excerpt": ping.excerpt, "blog_name": ping.blog_name},
-        ),
-        sites=wiring.settings().sites,
-        repository=wiring.repository(),
-        queue=wiring.verify_queue(),
-        now=utc_now(),
-        limits=wiring.intake_limits(),
-    )
+    sent = {"title": ping.title, "excerpt": ping.excerpt, "blog_name": ping.blog_name}
+    receipt = wiring.receive(Protocol.TRACKBACK, ping.url, target, event, sent)
     logger.info("TrackBack received", extra={"mention_id": receipt.mention_id, "new_mention": receipt.created})
     metrics.add_metric(name="TrackbackReceived", unit=MetricUnit.Count, value=1)
     return _xml(trackback.SUCCESS_REPLY)

@@ -9,9 +9,9 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from linkback import events, intake, webmention, wiring
+from linkback import events, webmention, wiring
 from linkback.errors import LinkbackError, RateLimited
-from linkback.model import Protocol, utc_now
+from linkback.model import Protocol
 from linkback.observability import logger, metrics
 
 app = APIGatewayHttpResolver()
@@ -43,20 +43,7 @@ def fail(error: Exception) -> Response:
 def receive() -> Response:
     event = app.current_event.raw_event
     request = webmention.parse_request(events.raw_body(event), events.header(event, "content-type"))
-    receipt = intake.receive(
-        intake.Ping(
-            protocol=Protocol.WEBMENTION,
-            source=request.source,
-            target=request.target,
-            sender_ip=events.sender_ip(event),
-            user_agent=events.header(event, "user-agent"),
-        ),
-        sites=wiring.settings().sites,
-        repository=wiring.repository(),
-        queue=wiring.verify_queue(),
-        now=utc_now(),
-        limits=wiring.intake_limits(),
-    )
+    receipt = wiring.receive(Protocol.WEBMENTION, request.source, request.target, event)
     logger.info("Webmention received", extra={"mention_id": receipt.mention_id, "new_mention": receipt.created})
     metrics.add_metric(name="WebmentionReceived", unit=MetricUnit.Count, value=1)
     location = events.base_url(event) + STATUS_PATH + receipt.mention_id

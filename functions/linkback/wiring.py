@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
+from . import events, intake
 from .config import settings
 from .fetch import SafeFetcher
-from .intake import IntakeLimits
+from .intake import IntakeLimits, Ping, Receipt
+from .model import Protocol, utc_now
 from .queue import VerifyQueue
 from .storage import MentionRepository, RateLimiter
 
-__all__ = ["fetcher", "intake_limits", "rate_limiter", "repository", "reset", "settings", "verify_queue"]
+__all__ = ["fetcher", "intake_limits", "rate_limiter", "receive", "repository", "reset", "settings", "verify_queue"]
 
 # "{site}" is filled per fetch with the site on whose behalf we fetch (as WordPress names the blog),
 # so an owner who finds us in their logs knows whom to ask, and the about page says how to stop us.
@@ -47,6 +50,25 @@ def intake_limits() -> IntakeLimits:
         limiter=rate_limiter(),
         sender_pings_per_hour=settings().sender_pings_per_hour,
         resend_interval_s=settings().resend_interval_s,
+    )
+
+
+def receive(protocol: Protocol, source: str, target: str, event: Any, sent: dict[str, str] | None = None) -> Receipt:
+    """The intake path with this process's settings and adapters, for a ping read from an HTTP API event."""
+    return intake.receive(
+        Ping(
+            protocol=protocol,
+            source=source,
+            target=target,
+            sender_ip=events.sender_ip(event),
+            user_agent=events.header(event, "user-agent"),
+            sent=sent or {},
+        ),
+        sites=settings().sites,
+        repository=repository(),
+        queue=verify_queue(),
+        now=utc_now(),
+        limits=intake_limits(),
     )
 
 
