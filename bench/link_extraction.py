@@ -1,6 +1,8 @@
 """Link extraction: find_link's throughput against BeautifulSoup(html.parser), and hostile pages.
 
-Run: .venv/bin/python bench/link_extraction.py [--pages 240]
+Run: .venv/bin/python bench/link_extraction.py [--pages 240] [--finder fast|stdlib]
+`--finder fast` (the default) measures `linkback.fastlinks.find_link`, `--finder stdlib` the html.parser
+one in `linkback.links`; with `fast`, both must also give identical evidence on every page.
 The corpus is generated deterministically (seeded): blog posts, WordPress-like pages, link lists,
 pages with the target only in a comment/script/attribute that does not link, relative and
 <base>-resolved links, media links, entity- and percent-encoded hrefs, 5 KB to 400 KB. For every
@@ -20,7 +22,8 @@ from urllib.parse import urljoin
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "functions"))
 
-from linkback.links import LINK_ATTRIBUTES, ParseBudgetExceeded, find_link  # noqa: E402
+from linkback import fastlinks, links  # noqa: E402
+from linkback.links import LINK_ATTRIBUTES, ParseBudgetExceeded  # noqa: E402
 from linkback.urls import InvalidUrl, normalise_url  # noqa: E402
 
 TARGET = "https://example.com/posts/hello/"
@@ -155,15 +158,21 @@ HOSTILE = {
     ),
     "1 MB of '<'": lambda: "<" * MB,
     "one 5 MB attribute": lambda: f"<a title='{'x' * 5 * MB}' href='{TARGET}'>t</a>",
+    "1 MB of unclosed '<a'": lambda: "<a" * (MB // 2),
+    "1 MB of unclosed '<!--'": lambda: "<!--" * (MB // 4),
+    "1 MB of unclosed '</'": lambda: "</" * (MB // 2),
+    "link, then 1 MB of '<a'": lambda: f"<p><a href='{TARGET}'>t</a>" + " words" * 60 + "</p>" + "<a" * (MB // 2),
 }
-# Not run: 1 MB of unclosed '<a' / '<!--' / '</' takes minutes in CPython's html.parser close()
-# (gh-135462), past find_link's budget check; tests/security marks it as a known bug (xfail).
+# With --finder stdlib, 1 MB of unclosed '<a' / '<!--' / '</' costs html.parser's close() minutes
+# (gh-135462); find_link's budget check cuts it off at PARSE_BUDGET_S ("budget exceeded").
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pages", type=int, default=240)
+    parser.add_argument("--finder", choices=("fast", "stdlib"), default="fast")
     args = parser.parse_args()
+    find_link = fastlinks.find_link if args.finder == "fast" else links.find_link
     documents = corpus(args.pages)
     size_mb = sum(len(document.encode()) for document in documents) / 1e6
 
@@ -177,12 +186,21 @@ def main() -> int:
     ratio = soup_s / ours_s
     linked = sum(answer is not None for answer in ours_answers)
     print(f"link extraction on {len(documents)} generated pages ({size_mb:.1f} MB, {linked} link to the target)")
-    print(f"  find_link                 {size_mb / ours_s:7.1f} MB/s  ({ours_s * 1000:7.1f} ms for the corpus)")
+    print(f"  find_link ({args.finder:<6})      {size_mb / ours_s:7.1f} MB/s  ({ours_s * 1000:7.1f} ms for the corpus)")
     print(f"  BeautifulSoup(html.parser) {size_mb / soup_s:6.1f} MB/s  ({soup_s * 1000:7.1f} ms)")
     mark = "✓" if ratio >= SPEED_BUDGET else "✗"
     print(f"  speed-up {ratio:5.1f}x  budget ≥ {SPEED_BUDGET:.0f}x {mark}")
     agree = "✓" if not disagree else f"✗ pages {disagree[:10]}"
     print(f"  same answer (links or not, and which element) on every page: {agree}")
+    if args.finder == "fast":
+        differ = [
+            n
+            for n, document in enumerate(documents)
+            if fastlinks.find_link(document, base_url=PAGE_URL, target=TARGET)
+            != links.find_link(document, base_url=PAGE_URL, target=TARGET)
+        ]
+        same = "✓" if not differ else f"✗ pages {differ[:10]}"
+        print(f"  same evidence (tag, title, context) as links.find_link (html.parser) on every page: {same}")
     print(f"hostile pages, best of 3, budget ≤ {HOSTILE_BUDGET_MS:.0f} ms each")
     for name, build in HOSTILE.items():
         page = build()

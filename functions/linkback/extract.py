@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
-from .links import TITLE_MAX, find_link, tokenizes_within
+from .fastlinks import find_link
+from .links import TITLE_MAX, tokenizes_within
 from .text import clean_text
 from .urls import InvalidUrl, normalise_url
 

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from .errors import PermanentFetchError, TransientFetchError
+from .fastlinks import find_link
 from .fetch import FetchedPage
-from .links import LinkEvidence, ParseBudgetExceeded, find_in_json, find_in_text, find_link
+from .links import LinkEvidence, ParseBudgetExceeded, find_in_json, find_in_text
 from .model import PUBLISHED, DeletedBy, Status, is_owner_verdict
 from .storage import MentionRecord, MentionRepository, Verdict
 

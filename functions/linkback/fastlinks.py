@@ -1,0 +1,487 @@
+"""`find_link` in one left-to-right pass over the page with C-speed primitives (no I/O).
+
+It gives the same answers as `links.find_link` (CPython 3.11's `html.parser` tokenizer, quirks
+included: an unterminated comment or tag is read as text at the end of the page, as that parser does)
+but finds every token with `str.find` and short, linear regular expressions matched at a position.
+Where `html.parser` would rescan the rest of the page for every unterminated "<a", "<!--" or "</"
+(CPython gh-135462, quadratic), the searches here are memoised, so the cost stays linear in the page.
+The same handlers (`links._LinkScanner`) decide what is a link, the title and the context.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from html import unescape
+from urllib.parse import urlsplit
+
+from .links import (
+    CONTEXT_CHARS,
+    FEED_SLICE,
+    LINK_ATTRIBUTES,
+    PARSE_BUDGET_S,
+    LinkEvidence,
+    ParseBudgetExceeded,
+    _LinkScanner,
+)
+from .urls import InvalidUrl, normalise_url
+
+__all__ = ["LinkEvidence", "ParseBudgetExceeded", "find_link"]
+
+# Tags whose start or end changes what the scanner records; every other tag is only skipped over.
+_START_TAGS = frozenset(LINK_ATTRIBUTES) | {"base", "title", "svg", "math", "br", "script", "style"}
+_START_TAGS |= frozenset({"template", "noscript"})
+_END_TAGS = frozenset({"title", "svg", "math", "script", "style", "template", "noscript", "p", "div", "li", "br"})
+_END_TAGS |= frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "td", "blockquote"})
+_CDATA = ("script", "style")
+_CDATA_END = {tag: re.compile(rf"</\s*{tag}\s*>", re.I) for tag in _CDATA}  # html.parser's set_cdata_mode
+_BUDGET_EVERY = 512  # tokens between two looks at the thread's CPU time
+
+# Each pattern below has at most one quantifier per alternative and none nested, so every match is
+# linear in what it consumes; closing quotes and '>' are found with memoised str.find instead.
+_NAME_REST = re.compile(r"[^\t\n\r\f />\x00]*")  # html.parser: tag name after its first letter
+_SPACE_SLASH = re.compile(r"[\s/]*")
+_SPACES = re.compile(r"\s*")
+_SEPARATOR = re.compile(r"(?:\s|/(?!>))*")
+_ATTR_NAME = re.compile(r"""(?<=['"\s/])[^\s/>][^\s/=>]*""")
+_EQUALS = re.compile(r"\s*(=+)(\s*)")
+_BARE = re.compile(r"[^>\s]*")
+_END_TAG = re.compile(r"</\s*([a-zA-Z][-.a-zA-Z0-9:_]*)\s*>")
+_COMMENT_CLOSE = re.compile(r"--\s*>")
+_MARKED_CLOSE = re.compile(r"]\s*]\s*>")
+_MS_MARKED_CLOSE = re.compile(r"]\s*>")
+_DECL_NAME = re.compile(r"[a-zA-Z][-_.a-zA-Z0-9]*\s*")
+_CHARREF_END = re.compile(r"[\s;]")
+_LETTERS_EQ_SLASH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ=/")
+_URL_CONTROL = re.compile(r"[\x00-\x20\\]")  # what urlsplit removes or might read otherwise
+_PLAIN_ABSOLUTE = re.compile(r"https?://([a-zA-Z0-9.-]+)(?=[/?#]|$)", re.I)
+_SIMPLE_END_TAG = re.compile(r"</([a-zA-Z][-.a-zA-Z0-9:_]*)>")
+_SIMPLE_START_TAG = re.compile(r"<([a-zA-Z][-.a-zA-Z0-9:_]*)>")
+# The common start tag: a plain name and up to 8 plain attributes, where html.parser cannot read
+# anything else (anything unusual fails this pattern and goes the long way). Unrolled, not nested.
+_FAST_ATTRIBUTE = (
+    r"(?:[ \t\n\r\f]+([a-zA-Z_:@][-a-zA-Z0-9_:.@]*)"  # name
+    r"""(?:[ \t\n\r\f]*=[ \t\n\r\f]*('[^']*'|"[^"]*"|[^\s"'=<>`]+(?=[\s>])))?)?"""  # value
+)
+_FAST_START_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)" + _FAST_ATTRIBUTE * 8 + r"[ \t\n\r\f]*(/?)>")
+_LT_RUN = re.compile(r"<+")
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+class _Searches:
+    """`str.find` / `pattern.search` from a position, memoised: the first hit at or after p is also
+    the first at or after any later p' up to it, so rescans of the same stretch cost nothing."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.memo: dict[object, tuple[int, int, int]] = {}
+
+    def find(self, key: str, start: int) -> int:
+        cached = self.memo.get(key)
+        if cached is not None and cached[0] <= start and (cached[1] < 0 or cached[1] >= start):
+            return cached[1]
+        found = self.text.find(key, start)
+        self.memo[key] = (start, found, found)
+        return found
+
+    def search(self, pattern: re.Pattern[str], start: int) -> tuple[int, int]:
+        cached = self.memo.get(pattern)
+        if cached is not None and cached[0] <= start and (cached[1] < 0 or cached[1] >= start):
+            return cached[1], cached[2]
+        match = pattern.search(self.text, start)
+        found = (match.start(), match.end()) if match else (-1, -1)
+        self.memo[pattern] = (start, *found)
+        return found
+
+
+class _FastScanner(_LinkScanner):
+    def __init__(self, target: str, base_url: str, deadline: float) -> None:
+        super().__init__(target=target, base_url=base_url, deadline=deadline)
+        self.tokens = 0
+        self.target_netloc = urlsplit(target).netloc
+        self.netloc_of_base: tuple[str, str | None] = ("", None)
+
+    def _base_netloc(self) -> str | None:
+        """The normal netloc every relative link resolves to (None when the base URL is unusable)."""
+        base, netloc = self.netloc_of_base
+        if base != self.base_url:
+            try:
+                netloc = urlsplit(normalise_url(self.base_url)).netloc
+            except (InvalidUrl, ValueError):
+                netloc = None
+            self.netloc_of_base = (self.base_url, netloc)
+        return netloc
+
+    def _is_target(self, value: str) -> bool:
+        # Cheap, sound rejections before urljoin + normalise_url (most links point elsewhere): a
+        # normal URL equal to the target has the target's netloc.
+        stripped = value.strip()
+        if not _URL_CONTROL.search(stripped):
+            absolute = _PLAIN_ABSOLUTE.match(stripped)
+            if absolute is not None:
+                if absolute.group(1).lower().rstrip(".") != self.target_netloc:
+                    return False
+            elif ":" not in stripped and stripped[:2] != "//":
+                netloc = self._base_netloc()
+                if netloc is not None and netloc != self.target_netloc:
+                    return False
+        return super()._is_target(value)
+
+    def _check_budget(self) -> None:
+        self.tokens += 1
+        if not self.tokens % _BUDGET_EVERY and time.thread_time() > self.deadline:
+            raise ParseBudgetExceeded("the page took too long to read")
+
+
+class _Tokenizer:
+    """html.parser's goahead() over the whole page at once, close() included."""
+
+    def __init__(self, text: str, scanner: _FastScanner, started: float, budget_s: float) -> None:
+        self.text = text
+        self.scanner = scanner
+        self.started = started
+        self.budget_s = budget_s
+        self.searches = _Searches(text)
+        self.name_span = (-1, -1)  # last tag name scanned: every start inside it ends at the same place
+        self.attributes_end: dict[int, int] = {}  # attribute-list position -> where the start tag stops
+        self.next_slice = FEED_SLICE
+
+    # --- html.parser's feeding in slices: find_link stops after a slice once the context is complete
+
+    def _found_with_context(self) -> bool:
+        scanner = self.scanner
+        return scanner.link_tag is not None and scanner.text_length > scanner.link_offset + 2 * CONTEXT_CHARS
+
+    def _slice_done(self, upto: int) -> bool:
+        """Called before a token ending at `upto` beyond the current slice: whether find_link stops here."""
+        if self._found_with_context():
+            return True
+        if time.thread_time() - self.started > self.budget_s:
+            raise ParseBudgetExceeded(f"the page took more than {self.budget_s:g} s to read")
+        self.next_slice = ((upto - 1) // FEED_SLICE + 1) * FEED_SLICE
+        return False
+
+    # --- start tags -------------------------------------------------------------------------------
+
+    def _name_end(self, start: int) -> int:
+        low, high = self.name_span
+        if low <= start <= high:
+            return high
+        end = _NAME_REST.match(self.text, start).end()
+        self.name_span = (start, end)
+        return end
+
+    def _value(self, position: int) -> tuple[int, str | None]:
+        r"""`(\s*=+\s*('[^']*'|"[^"]*"|(?!['"])[^>\s]*))?` at position, backtracking as `re` does."""
+        text = self.text
+        equals = _EQUALS.match(text, position)
+        if equals is None:
+            return position, None
+        start = equals.end()
+        quote = text[start : start + 1]
+        if quote in ("'", '"'):
+            close = self.searches.find(quote, start + 1)
+            if close >= 0:
+                return close + 1, text[start : close + 1]
+            if equals.end(2) > equals.start(2):  # give back one space: an empty bare value
+                return start - 1, ""
+            if equals.end(1) - equals.start(1) >= 2:  # give back one '=': a bare value from it
+                end = _BARE.match(text, start - 1).end()
+                return end, text[start - 1 : end]
+            return position, None
+        end = _BARE.match(text, start).end()
+        return end, text[start:end]
+
+    def _start_tag_end(self, i: int) -> int:
+        """html.parser's check_for_whole_start_tag without its backtracking pattern."""
+        text = self.text
+        position = _SPACE_SLASH.match(text, self._name_end(i + 2)).end()
+        visited = []
+        attributes_end = self.attributes_end
+        while True:
+            end = attributes_end.get(position)
+            if end is not None:
+                break
+            name = _ATTR_NAME.match(text, position)
+            if name is None:
+                end = _SPACES.match(text, position).end()
+                break
+            visited.append(position)
+            after, _ = self._value(name.end())
+            position = _SEPARATOR.match(text, after).end()
+        following = text[end : end + 1]
+        if following == ">":
+            return end + 1
+        if following == "/":
+            return end + 2 if text.startswith("/>", end) else self._unterminated(visited, end)
+        if following == "" or following in _LETTERS_EQ_SLASH:
+            return self._unterminated(visited, end)
+        return end if end > i else i + 1
+
+    def _unterminated(self, visited: list[int], end: int) -> int:
+        for position in visited:  # the rest of the page may hold more such starts: remember this scan
+            self.attributes_end[position] = end
+        return -1
+
+    def _start_tag(self, i: int) -> int:
+        endpos = self._start_tag_end(i)
+        if endpos < 0:
+            return endpos
+        text = self.text
+        name_end = self._name_end(i + 2)
+        tag = text[i + 1 : name_end].lower()
+        k = _SEPARATOR.match(text, name_end).end()
+        wanted = tag in _START_TAGS
+        attrs: list[tuple[str, str | None]] = []
+        while k < endpos:
+            name = _ATTR_NAME.match(text, k)
+            if name is None:
+                break
+            k, value = self._value(name.end())
+            if wanted:
+                if value is not None and (value[:1] == "'" == value[-1:] or value[:1] == '"' == value[-1:]):
+                    value = value[1:-1]
+                if value:
+                    value = unescape(value)
+                attrs.append((name.group().lower(), value))
+            k = _SEPARATOR.match(text, k).end()
+        scanner = self.scanner
+        end = text[k:endpos].strip()
+        if end not in (">", "/>"):
+            scanner.handle_data(text[i:endpos])
+            return endpos
+        if end.endswith("/>"):
+            if wanted:
+                scanner.handle_startendtag(tag, attrs)
+            else:
+                scanner._check_budget()
+        else:
+            if wanted:
+                scanner.handle_starttag(tag, attrs)
+                if tag in _CDATA:
+                    self.cdata = tag
+                    self.cdata_end = _CDATA_END[tag]
+            else:
+                scanner._check_budget()
+        return endpos
+
+    # --- end tags, comments, declarations -----------------------------------------------------------
+
+    def _end_tag(self, i: int) -> int:
+        text = self.text
+        gt = self.searches.find(">", i + 1)
+        if gt < 0:
+            return -1
+        gtpos = gt + 1
+        match = _END_TAG.match(text, i)
+        scanner = self.scanner
+        if not match:
+            if self.cdata is not None:
+                scanner.handle_data(text[i:gtpos])
+                return gtpos
+            if text[i + 2 : i + 3] not in _ASCII_LETTERS or i + 2 >= len(text):
+                if text.startswith("</>", i):
+                    return i + 3
+                return self._bogus_comment(i)
+            name_end = self._name_end(i + 3)
+            tag = text[i + 2 : name_end].lower()
+            gtpos = self.searches.find(">", _SEPARATOR.match(text, name_end).end())
+            self._end(tag)
+            return gtpos + 1
+        tag = match.group(1).lower()
+        if self.cdata is not None and tag != self.cdata:
+            scanner.handle_data(text[i:gtpos])
+            return gtpos
+        self._end(tag)
+        self.cdata = None
+        return gtpos
+
+    def _end(self, tag: str) -> None:
+        if tag in _END_TAGS:
+            self.scanner.handle_endtag(tag)
+        else:
+            self.scanner._check_budget()
+
+    def _bogus_comment(self, i: int) -> int:
+        gt = self.searches.find(">", i + 2)
+        if gt < 0:
+            return -1
+        self.scanner._check_budget()
+        return gt + 1
+
+    def _declaration(self, i: int) -> int:
+        text = self.text
+        if text.startswith("<!--", i):
+            return self._comment(i)
+        if text.startswith("<![", i):
+            return self._marked_section(i)
+        if text[i : i + 9].lower() == "<!doctype":
+            gt = self.searches.find(">", i + 9)
+            return -1 if gt < 0 else gt + 1
+        return self._bogus_comment(i)
+
+    def _comment(self, i: int) -> int:
+        _, end = self.searches.search(_COMMENT_CLOSE, i + 4)
+        if end < 0:
+            return -1
+        self.scanner._check_budget()
+        return end
+
+    def _marked_section(self, i: int) -> int:
+        text = self.text
+        if i + 3 == len(text):
+            return -1
+        name = _DECL_NAME.match(text, i + 3)
+        if name is None:
+            return self._bogus_comment(i)  # links.py: html.parser's assertion read as a bogus comment
+        if name.end() == len(text):
+            return -1
+        keyword = name.group().strip().lower()
+        if keyword in ("temp", "cdata", "ignore", "include", "rcdata"):
+            _, end = self.searches.search(_MARKED_CLOSE, i + 3)
+        elif keyword in ("if", "else", "endif"):
+            _, end = self.searches.search(_MS_MARKED_CLOSE, i + 3)
+        else:
+            return self._bogus_comment(i)
+        return end  # -1 when unterminated
+
+    # --- the main loop ------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        text = self.text
+        scanner = self.scanner
+        n = len(text)
+        i = 0
+        self.cdata: str | None = None
+        self.cdata_end: re.Pattern[str] | None = None
+        # Once a construct is unterminated, find_link waits for the rest of the page and then close()
+        # reads everything left, without stopping early: `closing` is that phase.
+        closing = False
+        last_markup = n
+        simple_end_tag = _SIMPLE_END_TAG.match
+        simple_start_tag = _SIMPLE_START_TAG.match
+        fast_start_tag = _FAST_START_TAG.match
+        while i < n:
+            if self.cdata is None:
+                if closing and i > last_markup:
+                    # No '>' and no '&' left: every token left is read as text, so all of it is.
+                    scanner.handle_data(text[i:n])
+                    return
+                j = text.find("<", i)
+                if j < 0:
+                    j = n
+            else:
+                found = self.cdata_end.search(text, i)
+                if found is None:
+                    return  # an unclosed script or style: html.parser drops the rest
+                j = found.start()
+            if i < j:
+                while j > self.next_slice and self.cdata is None:
+                    # find_link fed the page in slices: the text up to the slice's end came first
+                    cut = self.next_slice
+                    amp = text.rfind("&", max(i, cut - 34), cut)
+                    if amp >= 0 and not _CHARREF_END.search(text, amp, cut):
+                        if self._slice_done(j):  # html.parser waits for the rest of the entity
+                            return
+                        break
+                    if i < cut:
+                        scanner.handle_data(unescape(text[i:cut]))
+                        i = cut
+                    if self._slice_done(cut + 1):
+                        return
+                if i < j:
+                    data = text[i:j]
+                    scanner.handle_data(unescape(data) if "&" in data and not self.cdata else data)
+                i = j
+            if i == n:
+                break
+            # whether find_link, fed the page in slices, would stop before a token crossing a slice's end
+            ready = scanner.link_tag is not None and self._found_with_context()
+            if text.startswith("</", i):
+                simple = simple_end_tag(text, i)
+                fast = None
+            else:
+                simple = None
+                fast = simple_start_tag(text, i) or fast_start_tag(text, i)
+            if fast is not None:
+                k = fast.end()
+                tag = fast.group(1).lower()
+                if tag in _START_TAGS:
+                    groups = fast.groups() if fast.lastindex != 1 else (None,) * 18
+                    attrs = []
+                    for index in range(1, 17, 2):
+                        name = groups[index]
+                        if name is None:
+                            break
+                        value = groups[index + 1]
+                        if value is not None and value[:1] in ("'", '"'):
+                            value = value[1:-1]
+                        attrs.append((name.lower(), unescape(value) if value else value))
+                    if groups[17]:
+                        scanner.handle_startendtag(tag, attrs)
+                    else:
+                        scanner.handle_starttag(tag, attrs)
+                        if tag in _CDATA:
+                            self.cdata = tag
+                            self.cdata_end = _CDATA_END[tag]
+                else:
+                    scanner._check_budget()
+            elif simple is not None:  # </name>
+                k = simple.end()
+                tag = simple.group(1).lower()
+                if tag in _END_TAGS:
+                    scanner.handle_endtag(tag)
+                else:
+                    scanner._check_budget()
+                self.cdata = None
+            else:
+                nxt = text[i + 1 : i + 2]
+                if nxt in _ASCII_LETTERS and nxt:
+                    k = self._start_tag(i)
+                elif nxt == "/":
+                    k = self._end_tag(i)
+                elif nxt == "!":
+                    k = self._declaration(i)
+                elif nxt == "?":
+                    gt = self.searches.find(">", i + 2)
+                    k = -1 if gt < 0 else gt + 1
+                elif i + 1 < n:
+                    # "<" before anything else is text; a run of them is read as one
+                    k = min(_LT_RUN.match(text, i).end() - 1, self.next_slice)
+                    k = k if k > i else i + 1
+                    scanner.handle_data("<" * (k - i))
+                else:
+                    if not closing and self._found_with_context():
+                        return
+                    break
+            if k < 0:
+                # Unterminated: find_link waits for more page, then close() reads up to the next '>'.
+                if not closing:
+                    if self._found_with_context():
+                        return
+                    closing = True
+                    self.next_slice = n + 1
+                    last_markup = max(text.rfind(">"), text.rfind("&"))
+                gt = self.searches.find(">", i + 1)
+                if gt < 0:
+                    k = text.find("<", i + 1)
+                    if k < 0:
+                        k = i + 1
+                else:
+                    k = gt + 1
+                scanner.handle_data(text[i:k] if self.cdata else unescape(text[i:k]))
+            elif k > self.next_slice:
+                if ready:
+                    return
+                self._slice_done(k)
+            i = k
+        if i < n and self.cdata is None:
+            scanner.handle_data(unescape(text[i:n]))
+
+
+def find_link(html: str, *, base_url: str, target: str, budget_s: float = PARSE_BUDGET_S) -> LinkEvidence | None:
+    """Evidence that the page at base_url links to target (both normalised), or None."""
+    started = time.thread_time()  # this thread's CPU time, as links.find_link
+    scanner = _FastScanner(target=target, base_url=base_url, deadline=started + budget_s)
+    _Tokenizer(html, scanner, started, budget_s).run()
+    return scanner.evidence()
