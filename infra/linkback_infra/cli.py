@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 
 def _dev(args: argparse.Namespace) -> int:
@@ -69,6 +70,58 @@ def _repository(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     os.environ.update(LOCAL_CREDENTIALS)
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = stack["endpoints"]["dynamodb"]
     return MentionRepository(stack["table"], REGION)
+
+
+def _queues(args: argparse.Namespace) -> tuple[Any, str, str]:
+    """(sqs client, verify queue URL, DLQ URL) of a deployed stack (the QueueUrl and DeadLetterQueueUrl
+    outputs, AWS credentials as usual) or of the running `linkback dev`."""
+    import boto3
+
+    if args.queue_url and args.dlq_url:
+        return (
+            boto3.client("sqs", region_name=args.region or os.environ.get("AWS_REGION")),
+            args.queue_url,
+            args.dlq_url,
+        )
+    from .dev import LOCAL_CREDENTIALS, REGION, STACK_FILE
+
+    stack_file = Path(args.data_dir) / STACK_FILE
+    if not stack_file.exists():
+        raise SystemExit(
+            f"no running `linkback dev` found ({stack_file} is missing); start it, or pass --queue-url/--dlq-url"
+        )
+    stack = json.loads(stack_file.read_text(encoding="utf-8"))
+    os.environ.update(LOCAL_CREDENTIALS)
+    sqs = boto3.client("sqs", region_name=REGION, endpoint_url=stack["endpoints"]["sqs"])
+    return sqs, stack["queues"]["VerifyQueue"], stack["queues"]["VerifyDeadLetterQueue"]
+
+
+def _dlq_list(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from .dlq import list_dead_letters
+
+    sqs, _queue, dlq = _queues(args)
+    letters = list_dead_letters(sqs, dlq, limit=args.limit)
+    print(f"{len(letters)} message(s) in the dead-letter queue")
+    for letter in letters:
+        first = (
+            datetime.fromtimestamp(letter.first_received_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+            if letter.first_received_ms
+            else "?"
+        )
+        mention = letter.mention_id or "(unreadable body)"
+        print(f"  {letter.message_id}  mention {mention}  received {letter.receive_count}x, first {first}")
+    return 0
+
+
+def _dlq_redrive(args: argparse.Namespace) -> int:
+    from .dlq import redrive
+
+    sqs, queue, dlq = _queues(args)
+    moved = redrive(sqs, dlq, queue, limit=args.limit)
+    print(f"moved {moved} message(s) back to the verify queue")
+    return 0
 
 
 def _token_create(args: argparse.Namespace) -> int:
@@ -173,6 +226,20 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--target", required=True, action="append", help="the page URL (repeatable: same post)")
     export.add_argument("--out", help="write the JSON here (default: standard output)")
     export.set_defaults(run=_export)
+
+    dlq = commands.add_parser("dlq", help="mentions whose verification failed 5 times (the dead-letter queue)")
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
+    for name, run, about in (
+        ("list", _dlq_list, "show what is in the dead-letter queue"),
+        ("redrive", _dlq_redrive, "send dead letters back to the verify queue"),
+    ):
+        command = dlq_commands.add_parser(name, help=about)
+        command.add_argument("--queue-url", help="a deployed stack's QueueUrl output (default: the local dev stack)")
+        command.add_argument("--dlq-url", help="a deployed stack's DeadLetterQueueUrl output")
+        command.add_argument("--region")
+        command.add_argument("--data-dir", default=".linkback", help="the local dev stack's data dir")
+        command.add_argument("--limit", type=int, default=100)
+        command.set_defaults(run=run)
     return parser
 
 

@@ -215,7 +215,15 @@ class LocalStack:
         self.queue_urls = {logical_id: queue.url for logical_id, queue in queues.items()}
         # For other `linkback` commands (`linkback token create`) to find this stack while it runs.
         (self.data_dir / STACK_FILE).write_text(
-            json.dumps({"base_url": front.base_url, "table": TABLE_NAME, "endpoints": self.endpoints}), encoding="utf-8"
+            json.dumps(
+                {
+                    "base_url": front.base_url,
+                    "table": TABLE_NAME,
+                    "endpoints": self.endpoints,
+                    "queues": self.queue_urls,
+                }
+            ),
+            encoding="utf-8",
         )
         return front.base_url
 

@@ -188,3 +188,27 @@ def test_sigterm_stops_the_stack_and_every_process_it_started(tmp_path) -> None:
     assert code == 0
     assert "linkback dev: stopped" in stack.output.read_text()
     assert not [pid for pid in stack.children if alive(pid)]
+
+
+def test_linkback_dlq_list_and_redrive_find_the_running_stack(dev_stack: DevStack) -> None:
+    import subprocess
+    import sys
+
+    data_dir = str(dev_stack.output.parent / "data")
+    listed = subprocess.run(
+        [sys.executable, "-m", "linkback_infra.cli", "dlq", "list", "--data-dir", data_dir],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    moved = subprocess.run(
+        [sys.executable, "-m", "linkback_infra.cli", "dlq", "redrive", "--data-dir", data_dir],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    assert "message(s) in the dead-letter queue" in listed.stdout
+    assert moved.stdout.startswith("moved ")

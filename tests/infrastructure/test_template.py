@@ -343,3 +343,13 @@ def test_the_abuse_limits_are_parameters_every_function_learns(template: Templat
     environment = template.function_environment("VerifyFunction", refs)
     assert environment["LINKBACK_SOURCE_HOST_FETCHES_PER_MINUTE"] == "20"
     assert environment["LINKBACK_ABOUT_URL"].endswith("/about")
+
+
+def test_mentions_in_the_dead_letter_queue_raise_an_alarm_to_the_topic(document: dict[str, Any]) -> None:
+    alarm = document["Resources"]["DeadLetterAlarm"]["Properties"]
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["VerifyDeadLetterQueue", "QueueName"]}}
+    ]
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
