@@ -31,7 +31,7 @@ processor = AsyncBatchProcessor(event_type=EventType.SQS)
 FETCHERS = ThreadPoolExecutor(max_workers=10, thread_name_prefix="verify")
 
 
-def _verify(mention_id: str) -> None:
+def _verify(mention_id: str, correlation_id: str | None) -> None:
     outcome = verify_mention(
         mention_id,
         repository=wiring.repository(),
@@ -41,7 +41,13 @@ def _verify(mention_id: str) -> None:
         budget=FetchBudget(wiring.rate_limiter(), wiring.settings().source_host_fetches_per_minute),
     )
     logger.info(
-        "Mention verified", extra={"mention_id": mention_id, "status": outcome.status, "reason": outcome.reason}
+        "Mention verified",
+        extra={
+            "mention_id": mention_id,
+            "status": outcome.status,
+            "reason": outcome.reason,
+            "request_correlation_id": correlation_id,
+        },
     )
     metrics.add_metric(name=f"Verified_{outcome.status or 'skipped'}", unit=MetricUnit.Count, value=1)
 
@@ -52,13 +58,21 @@ async def record_handler(record: SQSRecord) -> None:
     except queue.InvalidMessage:
         logger.error("Unusable queue message", extra={"message_id": record.message_id})
         raise
+    # Per log line, not logger.append_keys: the records of a batch are verified concurrently.
+    attribute = (record.raw_event.get("messageAttributes") or {}).get(queue.CORRELATION_ATTRIBUTE) or {}
+    correlation_id = attribute.get("stringValue")
     try:
-        await asyncio.get_running_loop().run_in_executor(FETCHERS, _verify, mention_id)
+        await asyncio.get_running_loop().run_in_executor(FETCHERS, _verify, mention_id, correlation_id)
     except TransientFetchError as error:
         receive_count = record.attributes.approximate_receive_count
         logger.warning(
             "Verification will be retried",
-            extra={"mention_id": mention_id, "reason": str(error), "receive_count": receive_count},
+            extra={
+                "mention_id": mention_id,
+                "reason": str(error),
+                "receive_count": receive_count,
+                "request_correlation_id": correlation_id,
+            },
         )
         metrics.add_metric(name="VerifyRetried", unit=MetricUnit.Count, value=1)
         raise

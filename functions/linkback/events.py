@@ -52,3 +52,7 @@ def base_url(event: Any) -> str:
     stage = context.get("stage")
     prefix = f"/{stage}" if stage and stage != "$default" else ""
     return f"{scheme}://{host}{prefix}"
+
+
+def request_id(event: Any) -> str | None:
+    return (event.get("requestContext") or {}).get("requestId")

@@ -28,7 +28,7 @@ RESEND_ATTEMPTS = 3
 
 
 class Queue(TypingProtocol):
-    def enqueue(self, mention_id: str) -> None: ...
+    def enqueue(self, mention_id: str, correlation_id: str | None = None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Ping:
     sender_ip: str | None = None
     user_agent: str | None = None
     sent: dict[str, str] = field(default_factory=dict)  # TrackBack's title / excerpt / blog_name
+    correlation_id: str | None = None  # the receiving request's id, carried to the verifier's logs
 
 
 class Limiter(TypingProtocol):
@@ -119,7 +120,7 @@ def receive(
     except Exception as error:
         raise UpstreamError("the mention could not be stored right now; please try again later") from error
     try:
-        queue.enqueue(identifier)
+        queue.enqueue(identifier, ping.correlation_id)
     except Exception as error:
         if created:
             # Undo, or the sender's retry would find a record no message will ever verify (and a

@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import Any
 
 MESSAGE_VERSION = 1
+CORRELATION_ATTRIBUTE = "correlation_id"
 
 
 class InvalidMessage(ValueError):
@@ -43,8 +44,15 @@ class VerifyQueue:
 
         return boto3.client("sqs", region_name=self.region)
 
-    def enqueue(self, mention_id: str) -> None:
-        self._client.send_message(QueueUrl=self.queue_url, MessageBody=encode_message(mention_id))
+    def enqueue(self, mention_id: str, correlation_id: str | None = None) -> None:
+        # The receiving request's id travels as a message attribute, so the verifier's log lines for
+        # this mention can be found from the request that brought it.
+        attributes = (
+            {CORRELATION_ATTRIBUTE: {"DataType": "String", "StringValue": correlation_id}} if correlation_id else {}
+        )
+        self._client.send_message(
+            QueueUrl=self.queue_url, MessageBody=encode_message(mention_id), MessageAttributes=attributes
+        )
 
     def enqueue_many(self, mention_ids: list[str]) -> int:
         """Send in batches of ten (SQS's limit); returns how many were accepted."""

@@ -63,6 +63,7 @@ def receive(protocol: Protocol, source: str, target: str, event: Any, sent: dict
             sender_ip=events.sender_ip(event),
             user_agent=events.header(event, "user-agent"),
             sent=sent or {},
+            correlation_id=events.request_id(event),
         ),
         sites=settings().sites,
         repository=repository(),

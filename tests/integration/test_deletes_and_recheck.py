@@ -113,7 +113,7 @@ def poller(recheck_env: Resources, sqs: Any, template: Template, verifier: Verif
 class NoQueue:
     """The records below are set up as if verified long ago: their first message is long gone."""
 
-    def enqueue(self, mention_id: str) -> None:
+    def enqueue(self, mention_id: str, correlation_id: str | None = None) -> None:
         pass
 
 

@@ -356,3 +356,28 @@ def test_the_messages_of_a_batch_are_verified_concurrently(
     assert source_pages.most_in_flight > 1
     assert {stored(mention).status for mention in mentions} == {Status.APPROVED}
     assert messages_left(sqs, linkback_env.queue.url) == 0
+
+
+def test_the_verifiers_log_line_names_the_request_that_brought_the_mention(
+    poller: QueuePoller, source_pages: SourcePages, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a mention received by a request whose id the intake saw
+    source_pages.pages["/correlated"] = (200, HTML, LINKING_PAGE)
+    receive(
+        Ping(
+            protocol=Protocol.WEBMENTION,
+            source=source_pages.url("/correlated"),
+            target=TARGET,
+            correlation_id="req-7f3a",
+        ),
+        sites=wiring.settings().sites,
+        repository=wiring.repository(),
+        queue=wiring.verify_queue(),
+        now=utc_now(),
+    )
+    caplog.clear()
+    # When the verifier handles its message
+    assert poller.poll_once() == BatchResult(received=1, failed=0)
+    # Then its structured log line carries that request's id, through SQS
+    verified = [record for record in caplog.records if record.getMessage() == "Mention verified"]
+    assert verified and verified[0].request_correlation_id == "req-7f3a"
