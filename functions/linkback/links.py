@@ -176,7 +176,11 @@ class ParseBudgetExceeded(Exception):
 
 
 def find_link(html: str, *, base_url: str, target: str, budget_s: float = PARSE_BUDGET_S) -> LinkEvidence | None:
-    """Evidence that the page at base_url links to target (both normalised), or None."""
+    """Evidence that the page at base_url links to target (both normalised), or None.
+
+    The reference: the verifier uses `fastlinks.find_link`, which tokenizes in linear time and is held to
+    this function's answers by tests/unit/test_fastlinks.py (html.parser is quadratic on some pages).
+    """
     scanner = _LinkScanner(target=target, base_url=base_url, deadline=time.thread_time() + budget_s)
     # CPU time of this thread, not wall time: the verifier runs a batch's records in threads sharing one
     # GIL, and a page must not fail its budget because its neighbours were busy.
