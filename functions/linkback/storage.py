@@ -293,6 +293,27 @@ class MentionRepository:
         with contextlib.suppress(DeleteError):
             MentionRecord(mention_id).delete(condition=MentionRecord.status == str(Status.QUEUED))
 
+    def decide_as_owner(self, record: MentionRecord, status: Status, now: datetime) -> bool:
+        """The owner approves, marks spam or deletes; False when the record changed meanwhile."""
+        stamp = isoformat(now)
+        actions = [
+            MentionRecord.status.set(str(status)),
+            MentionRecord.status_reason.set(f"{status} by the owner"),
+            MentionRecord.updated_at.set(stamp),
+        ]
+        if status == Status.DELETED:
+            actions += [MentionRecord.deleted_by.set("owner"), MentionRecord.deleted_at.set(stamp)]
+        else:
+            actions += [MentionRecord.deleted_by.remove(), MentionRecord.deleted_at.remove()]
+        actions += self._index_actions(status, record)
+        try:
+            record.update(actions=actions, condition=MentionRecord.status == record.status)
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def record_failed_attempt(self, record: MentionRecord, reason: str, now: datetime) -> None:
         record.update(
             actions=[

@@ -124,6 +124,34 @@ def _dlq_redrive(args: argparse.Namespace) -> int:
     return 0
 
 
+def _moderate_list(args: argparse.Namespace) -> int:
+    from linkback.model import Status
+    from linkback.urls import normalise_origin
+
+    repository = _repository(args)
+    records = repository.held_for_site(normalise_origin(args.site), Status(args.status), limit=args.limit)
+    print(f"{len(records)} {args.status} mention(s) of {args.site}, oldest first")
+    for record in records:
+        print(f"  {record.pk}  {record.received_at[:16]}  {record.protocol:<10}  {record.source}  →  {record.target}")
+    return 0
+
+
+def _moderate_decide(args: argparse.Namespace) -> int:
+    from linkback.model import Status, utc_now
+
+    repository = _repository(args)
+    status = {"approve": Status.APPROVED, "spam": Status.SPAM, "delete": Status.DELETED}[args.moderate_command]
+    for mention_id in args.ids:
+        record = repository.get(mention_id)
+        if record is None:
+            print(f"  {mention_id}: no such mention")
+            continue
+        before = record.status  # the update refreshes the record in place
+        changed = repository.decide_as_owner(record, status, utc_now())
+        print(f"  {mention_id}: {before} → {status}" if changed else f"  {mention_id}: changed meanwhile, not done")
+    return 0
+
+
 def _token_create(args: argparse.Namespace) -> int:
     from linkback.model import utc_now
     from linkback.urls import InvalidUrl, normalise_origin
@@ -226,6 +254,22 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--target", required=True, action="append", help="the page URL (repeatable: same post)")
     export.add_argument("--out", help="write the JSON here (default: standard output)")
     export.set_defaults(run=_export)
+
+    moderate = commands.add_parser("moderate", help="the owner's decisions on held mentions")
+    moderate_commands = moderate.add_subparsers(dest="moderate_command", required=True)
+    listing = moderate_commands.add_parser("list", help="held (or spam) mentions of a site, oldest first")
+    listing.add_argument("--site", required=True)
+    listing.add_argument("--status", choices=("pending", "spam"), default="pending")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.set_defaults(run=_moderate_list)
+    for name, about in (("approve", "publish"), ("spam", "mark as spam"), ("delete", "delete")):
+        decide = moderate_commands.add_parser(name, help=f"{about} mentions by id")
+        decide.add_argument("ids", nargs="+", metavar="ID")
+        decide.set_defaults(run=_moderate_decide)
+    for command in (listing, *[moderate_commands.choices[name] for name in ("approve", "spam", "delete")]):
+        command.add_argument("--table", help="a deployed stack's TableName output (default: the local dev stack)")
+        command.add_argument("--region")
+        command.add_argument("--data-dir", default=".linkback", help="the local dev stack's data dir")
 
     dlq = commands.add_parser("dlq", help="mentions whose verification failed 5 times (the dead-letter queue)")
     dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
