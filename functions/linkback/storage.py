@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import secrets
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -153,6 +154,17 @@ class SiteToken(Model):
     created_at = UnicodeAttribute()
 
 
+def _conditional(write: Callable[[], Any]) -> bool:
+    """Run a conditional put/update; False (nothing written) when its condition did not hold."""
+    try:
+        write()
+    except (PutError, UpdateError) as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -210,13 +222,7 @@ class MentionRepository:
         """Store a new mention; False when one with the same id exists already (nothing written)."""
         for name, value in _index_keys(record.status, record.target, record.site).items():
             setattr(record, name, value)
-        try:
-            record.save(condition=MentionRecord.pk.does_not_exist())
-        except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return _conditional(lambda: record.save(condition=MentionRecord.pk.does_not_exist()))
 
     def update_resend(
         self, record: MentionRecord, *, status: Status, fields: dict[str, Any], now: datetime, interval_s: int = 0
@@ -237,13 +243,7 @@ class MentionRepository:
         if interval_s:
             cutoff = now.timestamp() - interval_s
             condition &= MentionRecord.last_sent_at.does_not_exist() | (MentionRecord.last_sent_at <= cutoff)
-        try:
-            record.update(actions=actions, condition=condition)
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return _conditional(lambda: record.update(actions=actions, condition=condition))
 
     def record_verdict(self, record: MentionRecord, verdict: Verdict, now: datetime) -> bool:
         """Store the verdict; False when the record changed since it was read (nothing written)."""
@@ -277,15 +277,8 @@ class MentionRepository:
         actions.append(MentionRecord.attempts.add(1))
         # Only if nobody changed the status while we fetched: an owner's spam/delete must stand, and
         # a re-send that changed it has queued its own verification.
-        try:
-            record.update(
-                actions=actions, condition=MentionRecord.pk.exists() & (MentionRecord.status == record.status)
-            )
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        condition = MentionRecord.pk.exists() & (MentionRecord.status == record.status)
+        return _conditional(lambda: record.update(actions=actions, condition=condition))
 
     def discard_unqueued(self, mention_id: str) -> None:
         """Remove a just-created record whose queue message could not be sent, so a retry starts afresh."""
@@ -306,13 +299,7 @@ class MentionRepository:
         else:
             actions += [MentionRecord.deleted_by.remove(), MentionRecord.deleted_at.remove()]
         actions += self._index_actions(status, record)
-        try:
-            record.update(actions=actions, condition=MentionRecord.status == record.status)
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return _conditional(lambda: record.update(actions=actions, condition=MentionRecord.status == record.status))
 
     def record_failed_attempt(self, record: MentionRecord, reason: str, now: datetime) -> None:
         record.update(
@@ -405,13 +392,10 @@ class RateLimiter:
         """Count one use in the current fixed window; None if allowed, else seconds until the next window."""
         window = int(now // window_s)
         item = Allowance(f"{LIMIT_PREFIX}{scope}#{key}#{window}")
-        try:
-            item.update(
+        counted = _conditional(
+            lambda: item.update(
                 actions=[Allowance.hits.add(1), Allowance.expires_at.set(int((window + 2) * window_s))],
                 condition=Allowance.pk.does_not_exist() | (Allowance.hits < limit),
             )
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return max(1, int((window + 1) * window_s - now))
-            raise
-        return None
+        )
+        return None if counted else max(1, int((window + 1) * window_s - now))

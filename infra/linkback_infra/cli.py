@@ -54,6 +54,18 @@ def _dev(args: argparse.Namespace) -> int:
     return 0
 
 
+def _local_stack(args: argparse.Namespace, instead: str) -> dict[str, Any]:
+    """What the running `linkback dev` wrote about itself in its data dir, with the local services'
+    dummy credentials set for the AWS clients about to be made."""
+    from .dev import LOCAL_CREDENTIALS, STACK_FILE
+
+    stack_file = Path(args.data_dir) / STACK_FILE
+    if not stack_file.exists():
+        raise SystemExit(f"no running `linkback dev` found ({stack_file} is missing); start it, or pass {instead}")
+    os.environ.update(LOCAL_CREDENTIALS)
+    return json.loads(stack_file.read_text(encoding="utf-8"))
+
+
 def _repository(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The mentions table of a deployed stack (`--table`, AWS credentials as usual) or, by default,
     of the `linkback dev` stack running on this machine's data dir."""
@@ -61,13 +73,9 @@ def _repository(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     if args.table:
         return MentionRepository(args.table, args.region or os.environ.get("AWS_REGION") or "us-east-1")
-    from .dev import LOCAL_CREDENTIALS, REGION, STACK_FILE
+    from .dev import REGION
 
-    stack_file = Path(args.data_dir) / STACK_FILE
-    if not stack_file.exists():
-        raise SystemExit(f"no running `linkback dev` found ({stack_file} is missing); start it, or pass --table")
-    stack = json.loads(stack_file.read_text(encoding="utf-8"))
-    os.environ.update(LOCAL_CREDENTIALS)
+    stack = _local_stack(args, "--table")
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = stack["endpoints"]["dynamodb"]
     return MentionRepository(stack["table"], REGION)
 
@@ -83,15 +91,9 @@ def _queues(args: argparse.Namespace) -> tuple[Any, str, str]:
             args.queue_url,
             args.dlq_url,
         )
-    from .dev import LOCAL_CREDENTIALS, REGION, STACK_FILE
+    from .dev import REGION
 
-    stack_file = Path(args.data_dir) / STACK_FILE
-    if not stack_file.exists():
-        raise SystemExit(
-            f"no running `linkback dev` found ({stack_file} is missing); start it, or pass --queue-url/--dlq-url"
-        )
-    stack = json.loads(stack_file.read_text(encoding="utf-8"))
-    os.environ.update(LOCAL_CREDENTIALS)
+    stack = _local_stack(args, "--queue-url/--dlq-url")
     sqs = boto3.client("sqs", region_name=REGION, endpoint_url=stack["endpoints"]["sqs"])
     return sqs, stack["queues"]["VerifyQueue"], stack["queues"]["VerifyDeadLetterQueue"]
 
@@ -202,6 +204,15 @@ def _parameter(text: str) -> tuple[str, str]:
     return name, value
 
 
+def _stack_arguments(command: argparse.ArgumentParser, *, table: bool) -> None:
+    """Which stack a command acts on: a deployed one (its outputs, AWS credentials as usual) or, by
+    default, the `linkback dev` running from a data dir."""
+    if table:
+        command.add_argument("--table", help="a deployed stack's TableName output (default: the local dev stack)")
+    command.add_argument("--region")
+    command.add_argument("--data-dir", default=".linkback", help="the local dev stack's data dir")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="linkback", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -236,9 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="create a token for one site and print it once")
     create.add_argument("--site", required=True, help="the site origin, e.g. https://example.com")
-    create.add_argument("--table", help="a deployed stack's TableName output (default: the local dev stack)")
-    create.add_argument("--region")
-    create.add_argument("--data-dir", default=".linkback", help="the local dev stack's data dir")
+    _stack_arguments(create, table=True)
     create.set_defaults(run=_token_create)
 
     snippet = commands.add_parser("snippet", help="print the discovery links, TrackBack RDF and widget tags for a page")
@@ -267,9 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
         decide.add_argument("ids", nargs="+", metavar="ID")
         decide.set_defaults(run=_moderate_decide)
     for command in (listing, *[moderate_commands.choices[name] for name in ("approve", "spam", "delete")]):
-        command.add_argument("--table", help="a deployed stack's TableName output (default: the local dev stack)")
-        command.add_argument("--region")
-        command.add_argument("--data-dir", default=".linkback", help="the local dev stack's data dir")
+        _stack_arguments(command, table=True)
 
     dlq = commands.add_parser("dlq", help="mentions whose verification failed 5 times (the dead-letter queue)")
     dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
@@ -280,8 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
         command = dlq_commands.add_parser(name, help=about)
         command.add_argument("--queue-url", help="a deployed stack's QueueUrl output (default: the local dev stack)")
         command.add_argument("--dlq-url", help="a deployed stack's DeadLetterQueueUrl output")
-        command.add_argument("--region")
-        command.add_argument("--data-dir", default=".linkback", help="the local dev stack's data dir")
+        _stack_arguments(command, table=False)
         command.add_argument("--limit", type=int, default=100)
         command.set_defaults(run=run)
     return parser
