@@ -27,6 +27,8 @@ SDK = (
     "import boto3, botocore.session, pynamodb.connection, aws_lambda_powertools.logging, aws_lambda_powertools.metrics"
 )
 SQS = "boto3.client('sqs', region_name='us-east-1')"
+SECRETS = "import boto3; boto3.client('secretsmanager', region_name='us-east-1')"
+SNS = "import boto3; boto3.client('sns', region_name='us-east-1')"
 INIT = "from linkback import wiring; wiring.repository()"
 SEND = "; wiring.verify_queue()._client"
 # function: (handler module, first-request init, baseline)
@@ -36,11 +38,18 @@ HANDLERS = {
     "WebmentionFunction": ("handlers.webmention", INIT + SEND, f"{SDK}; {HTTP}; {SQS}"),
     "VerifyFunction": (
         "handlers.verify",
-        INIT + "; wiring.fetcher(); wiring.rate_limiter()",
+        INIT + "; wiring.fetcher(); wiring.rate_limiter(); wiring.screen()",
         f"{SDK}; import aws_lambda_powertools.utilities.batch",
     ),
     "MentionsFunction": ("handlers.mentions", INIT, f"{SDK}; {HTTP}"),
     "RecheckFunction": ("handlers.recheck", INIT + SEND, f"{SDK}; {SQS}"),
+    # The admin token comes from Secrets Manager on the first request: its client is part of the init.
+    "AdminFunction": ("handlers.admin", INIT + f"; {SECRETS}", f"{SDK}; {HTTP}; {SECRETS}"),
+    "NotifyFunction": (
+        "handlers.notify",
+        INIT + f"; {SECRETS}; {SNS}",
+        f"{SDK}; import aws_lambda_powertools.utilities.batch; {SECRETS}; {SNS}",
+    ),
 }
 PROBE = "import time; t=time.perf_counter(); {code}; print(time.perf_counter()-t)"
 ENVIRONMENT = {

@@ -24,6 +24,7 @@ def main() -> int:
         cold,
         ["request_cpu.py"],
         ["link_extraction.py"],
+        ["spam_eval.py", "--quiet"],
         ["verifier_concurrency.py"],
         ["end_to_end.py"],
         ["widget_render.py"],

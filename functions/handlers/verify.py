@@ -31,6 +31,18 @@ processor = AsyncBatchProcessor(event_type=EventType.SQS)
 FETCHERS = ThreadPoolExecutor(max_workers=10, thread_name_prefix="verify")
 
 
+def _announce_held(mention_id: str) -> None:
+    """Queue the owner's notification; losing it must not undo a verdict that is stored already."""
+    queue_ = wiring.notify_queue()
+    if queue_ is None:
+        return
+    try:
+        queue_.enqueue(mention_id)
+    except Exception:
+        logger.exception("Held mention not announced", extra={"mention_id": mention_id})
+        metrics.add_metric(name="NotifyEnqueueFailed", unit=MetricUnit.Count, value=1)
+
+
 def _verify(mention_id: str, correlation_id: str | None) -> None:
     outcome = verify_mention(
         mention_id,
@@ -39,6 +51,8 @@ def _verify(mention_id: str, correlation_id: str | None) -> None:
         moderation=wiring.settings().moderation,
         now=utc_now(),
         budget=FetchBudget(wiring.rate_limiter(), wiring.settings().source_host_fetches_per_minute),
+        screen=wiring.screen(),
+        notify=_announce_held,
     )
     logger.info(
         "Mention verified",
@@ -75,6 +89,12 @@ async def record_handler(record: SQSRecord) -> None:
             },
         )
         metrics.add_metric(name="VerifyRetried", unit=MetricUnit.Count, value=1)
+        raise
+    except Exception:
+        # The batch processor only reports the failure to SQS; the reason must reach the log, once.
+        context = {"mention_id": mention_id, "request_correlation_id": correlation_id}
+        logger.exception("Verification failed", extra=context)
+        metrics.add_metric(name="VerifyFailed", unit=MetricUnit.Count, value=1)
         raise
 
 

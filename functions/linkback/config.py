@@ -10,6 +10,15 @@ from typing import Literal
 from .urls import normalise_origin
 
 ModerationMode = Literal["auto", "manual"]
+SELF_PING_POLICIES = ("ignore", "hold", "allow")
+NOTIFICATION_MODES = ("each", "digest", "none")
+
+
+def _choice(environ: dict[str, str] | os._Environ[str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (environ.get(name) or default).strip().lower()
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,19 @@ class Settings:
     source_host_fetches_per_minute: int = 20
     about_url: str = ""
     allowed_ports: frozenset[int] = frozenset({80, 443})
+    spam_retention_days: int = 0  # the template sets 30; unset keeps everything
+    self_pings: str = "ignore"
+    spam_keywords: str = ""
+    akismet_key_parameter: str = ""
+    akismet_url: str = "https://rest.akismet.com"
+    admin_secret_arn: str = ""
+    api_url: str = ""  # the API's public base URL, for links in mails
+    notify_queue_url: str = ""
+    notifications: str = "each"
+    moderation_topic_arn: str = ""
+    webhook_url: str = ""
+    one_click_hours: int = 72
+    webhook_retry_s: int = 30
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | os._Environ[str] = os.environ) -> Settings:
@@ -50,6 +72,19 @@ class Settings:
             allowed_ports=frozenset(
                 int(port) for port in (environ.get("LINKBACK_ALLOWED_PORTS") or "80,443").split(",") if port.strip()
             ),
+            spam_retention_days=int(environ.get("LINKBACK_SPAM_RETENTION_DAYS") or 0),
+            self_pings=_choice(environ, "LINKBACK_SELF_PINGS", SELF_PING_POLICIES, "ignore"),
+            spam_keywords=environ.get("LINKBACK_SPAM_KEYWORDS", ""),
+            akismet_key_parameter=environ.get("LINKBACK_AKISMET_KEY_PARAMETER", "").strip(),
+            akismet_url=environ.get("LINKBACK_AKISMET_URL") or "https://rest.akismet.com",
+            admin_secret_arn=environ.get("LINKBACK_ADMIN_SECRET_ARN", ""),
+            api_url=(environ.get("LINKBACK_API_URL") or "").rstrip("/"),
+            notify_queue_url=environ.get("LINKBACK_NOTIFY_QUEUE_URL", ""),
+            notifications=_choice(environ, "LINKBACK_NOTIFICATIONS", NOTIFICATION_MODES, "each"),
+            moderation_topic_arn=environ.get("LINKBACK_MODERATION_TOPIC_ARN", ""),
+            webhook_url=environ.get("LINKBACK_WEBHOOK_URL", "").strip(),
+            one_click_hours=int(environ.get("LINKBACK_ONE_CLICK_HOURS") or 72),
+            webhook_retry_s=int(environ.get("LINKBACK_WEBHOOK_RETRY_SECONDS") or 30),
         )
 
 

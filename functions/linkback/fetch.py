@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -88,6 +88,8 @@ class FetchedPage:
     content_type: str
     text: str
     truncated: bool
+    # What the final host resolved to: Simple Trackback Validation compares it with the sender's address.
+    addresses: tuple[str, ...] = ()
 
 
 Resolver = Callable[[str, int], list[str]]
@@ -197,6 +199,10 @@ class SafeFetcher:
 
     def check_url(self, url: str) -> tuple[str, str, int, str]:
         """(normal url, hostname, port, address to connect to) or PermanentFetchError."""
+        normal, hostname, port, addresses = self._checked_addresses(url)
+        return normal, hostname, port, addresses[0]
+
+    def _checked_addresses(self, url: str) -> tuple[str, str, int, list[str]]:
         try:
             normal = normalise_url(url)
         except InvalidUrl as error:
@@ -215,7 +221,7 @@ class SafeFetcher:
                 # Refuse if *any* address is internal: a name that mixes public and private answers
                 # is an attempt to have us pick the private one.
                 raise PermanentFetchError(f"the source host {hostname} resolves to a non-public address")
-        return normal, hostname, port, addresses[0]
+        return normal, hostname, port, addresses
 
     def fetch(self, url: str, on_behalf_of: str = "") -> FetchedPage:
         """GET a source page; `on_behalf_of` (the site the mention is for) goes into the User-Agent."""
@@ -235,7 +241,8 @@ class SafeFetcher:
 
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
-            normal, hostname, _port, address = self.check_url(current)
+            normal, hostname, _port, addresses = self._checked_addresses(current)
+            address = addresses[0]
             remaining = self.deadline_s - (time.monotonic() - started)
             if remaining <= 0:
                 raise TransientFetchError("the source took too long to answer")
@@ -267,7 +274,7 @@ class SafeFetcher:
                         location = response.headers.get("Location", "")
                         current = urljoin(normal, location)
                         continue
-                    return self._read(response, normal, started)
+                    return replace(self._read(response, normal, started), addresses=tuple(addresses))
         raise PermanentFetchError(f"the source redirected more than {MAX_REDIRECTS} times")
 
     def _read(self, response: Any, url: str, started: float) -> FetchedPage:

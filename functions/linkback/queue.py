@@ -1,4 +1,4 @@
-"""The only code that knows SQS: a small message naming the mention to verify.
+"""The only code that knows SQS: a small message naming a mention (to verify, or to tell the owner about).
 
 The record in DynamoDB is the source of truth; the message carries just its id, so a re-send or an
 owner's action between enqueue and verify is never overwritten by stale queued data.
@@ -32,7 +32,7 @@ def decode_message(body: str) -> str:
     return message["id"]
 
 
-class VerifyQueue:
+class MentionQueue:
     def __init__(self, queue_url: str, region: str) -> None:
         self.queue_url = queue_url
         self.region = region

@@ -3,9 +3,12 @@
 One table (template.yaml `MentionsTable`), key `pk`. Access patterns (DESIGN.md §5):
 1. idempotent receive: `pk` = mention id = hash(normalised source, normalised target), conditional put;
 2. public read: sparse GSI `public-by-target` (only approved mentions carry `public_target`);
-3. moderation: sparse GSI `moderation-by-site` keyed `<site>#<status>` for held and spam mentions;
+3. moderation: GSI `moderation-by-site` keyed `<site>#<status>` for every status but approved (approved ones
+   are listed through `public-by-site`); the owner's block/allow list entries share it under `list#<kind>`
+   (one index serving two item types, so the lists cost no index of their own);
 4. counts: a Query on (2) reading only `wm_property`;
-5. by id: GetItem on `pk`.
+5. by id: GetItem on `pk`;
+6. counters and markers with a TTL (`expires_at`): rate limits, offences, used one-click links.
 pynamodb reaches DynamoDB Local through `AWS_ENDPOINT_URL_DYNAMODB` like any botocore client: no
 test-only code path here.
 """
@@ -21,8 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DeleteError, PutError, QueryError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -33,11 +36,16 @@ PUBLIC_INDEX = "public-by-target"
 SITE_INDEX = "public-by-site"
 MODERATION_INDEX = "moderation-by-site"
 RECHECK_INDEX = "recheck-due"
-MODERATED_STATUSES = frozenset({Status.PENDING, Status.SPAM})
+# Statuses an owner lists through the moderation index (approved ones through `public-by-site`).
+MODERATED_STATUSES = frozenset(set(Status) - {Status.APPROVED})
 MAX_READ = 2000  # items one feed request may read; a target with more sorts by reception only
 RECHECK_KEY = "approved"  # one partition: rechecks read it oldest-verified first, a page a day
 LIMIT_PREFIX = "limit#"
 TOKEN_PREFIX = "token#"  # noqa: S105 - a key prefix, not a secret
+LIST_PREFIX = "list#"
+OFFENCE_PREFIX = "offence#"
+ONCE_PREFIX = "once#"
+OFFENCE_MEMORY_S = 180 * 86400  # a sender that spammed half a year ago has had time to change hands
 
 
 class PublicByTarget(GlobalSecondaryIndex["MentionRecord"]):
@@ -74,6 +82,20 @@ class ModerationBySite(GlobalSecondaryIndex["MentionRecord"]):
 
     moderation_key = UnicodeAttribute(hash_key=True)
     received_at = UnicodeAttribute(range_key=True)
+
+
+class InvalidCursor(ValueError):
+    """A listing cursor DynamoDB refuses as the start of this query (another listing's, or forged)."""
+
+
+class Change(MapAttribute):
+    """One entry of a mention's audit trail: who moved it from which status to which, and when."""
+
+    at = UnicodeAttribute()
+    by = UnicodeAttribute()
+    from_status = UnicodeAttribute(attr_name="from")
+    to_status = UnicodeAttribute(attr_name="to")
+    note = UnicodeAttribute(null=True)
 
 
 class MentionRecord(Model):
@@ -118,6 +140,8 @@ class MentionRecord(Model):
     public_site = UnicodeAttribute(null=True)
     recheck_key = UnicodeAttribute(null=True)
     moderation_key = UnicodeAttribute(null=True)
+    history = ListAttribute(of=Change, default=list)  # the owner's decisions, oldest first
+    expires_at = NumberAttribute(null=True)  # the table's TTL: spam and rejected mentions are not kept forever
 
     public_by_target = PublicByTarget()
     public_by_site = PublicBySite()
@@ -152,6 +176,50 @@ class SiteToken(Model):
     pk = UnicodeAttribute(hash_key=True)  # TOKEN_PREFIX + sha256(token)
     site = UnicodeAttribute()
     created_at = UnicodeAttribute()
+
+
+class ListsIndex(GlobalSecondaryIndex["ListEntry"]):
+    class Meta:
+        index_name = MODERATION_INDEX
+        projection = AllProjection()
+
+    moderation_key = UnicodeAttribute(hash_key=True)
+    received_at = UnicodeAttribute(range_key=True)
+
+
+class ListEntry(Model):
+    """The owner's block or allow list entry: a registrable domain or an exact source URL."""
+
+    class Meta:
+        table_name = "linkback-mentions"
+        region = "us-east-1"
+
+    pk = UnicodeAttribute(hash_key=True)  # LIST_PREFIX + kind + "#" + scope + "#" + value
+    kind = UnicodeAttribute()  # "block" | "allow"
+    scope = UnicodeAttribute()  # "domain" | "url"
+    value = UnicodeAttribute()
+    note = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute()
+    moderation_key = UnicodeAttribute()  # "list#<kind>": the entries of one list through the moderation index
+    received_at = UnicodeAttribute()  # when it was listed (named for the shared index's sort key)
+
+    by_kind = ListsIndex()
+
+    @classmethod
+    def key(cls, kind: str, scope: str, value: str) -> str:
+        return f"{LIST_PREFIX}{kind}#{scope}#{value}"
+
+
+class Marker(Model):
+    """A counter or a single-use marker that expires through the table's TTL (offences, used links)."""
+
+    class Meta:
+        table_name = "linkback-mentions"
+        region = "us-east-1"
+
+    pk = UnicodeAttribute(hash_key=True)
+    hits = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True)
 
 
 def _conditional(write: Callable[[], Any]) -> bool:
@@ -203,10 +271,11 @@ class Verdict:
 
 
 class MentionRepository:
-    def __init__(self, table_name: str, region: str) -> None:
+    def __init__(self, table_name: str, region: str, *, retention_days: int = 0) -> None:
+        self.retention_s = retention_days * 86400  # 0: spam and rejected mentions are kept
         # pynamodb keeps table settings on the class; binding them here, once, keeps the name
         # configurable (one stack per site, tests per run) without a second model.
-        for model in (MentionRecord, SiteToken, Allowance):
+        for model in (MentionRecord, SiteToken, Allowance, ListEntry, Marker):
             if model.Meta.table_name != table_name or model.Meta.region != region:
                 model.Meta.table_name = table_name
                 model.Meta.region = region
@@ -268,6 +337,7 @@ class MentionRepository:
             "deleted_at": stamp if verdict.status == Status.DELETED else None,
             "spam_score": verdict.spam_score,
             "spam_reasons": list(verdict.spam_reasons),
+            "expires_at": self._expiry(verdict.status, now),
         }
         actions = [
             getattr(MentionRecord, name).set(value) if value is not None else getattr(MentionRecord, name).remove()
@@ -286,20 +356,33 @@ class MentionRepository:
         with contextlib.suppress(DeleteError):
             MentionRecord(mention_id).delete(condition=MentionRecord.status == str(Status.QUEUED))
 
-    def decide_as_owner(self, record: MentionRecord, status: Status, now: datetime) -> bool:
-        """The owner approves, marks spam or deletes; False when the record changed meanwhile."""
+    def decide_as_owner(
+        self, record: MentionRecord, status: Status, now: datetime, *, by: str = "owner", note: str | None = None
+    ) -> bool:
+        """The owner approves, marks spam, deletes or restores; the change joins the mention's audit trail.
+        False when the record changed since it was read (nothing written)."""
         stamp = isoformat(now)
+        change = Change(at=stamp, by=by, from_status=record.status, to_status=str(status), note=note)
         actions = [
             MentionRecord.status.set(str(status)),
-            MentionRecord.status_reason.set(f"{status} by the owner"),
+            MentionRecord.status_reason.set(f"{status} by {by}" + (f": {note}" if note else "")),
             MentionRecord.updated_at.set(stamp),
+            MentionRecord.history.set((MentionRecord.history | []).append([change])),
         ]
         if status == Status.DELETED:
             actions += [MentionRecord.deleted_by.set("owner"), MentionRecord.deleted_at.set(stamp)]
         else:
             actions += [MentionRecord.deleted_by.remove(), MentionRecord.deleted_at.remove()]
+        expiry = self._expiry(status, now)
+        actions.append(MentionRecord.expires_at.set(expiry) if expiry else MentionRecord.expires_at.remove())
         actions += self._index_actions(status, record)
         return _conditional(lambda: record.update(actions=actions, condition=MentionRecord.status == record.status))
+
+    def _expiry(self, status: str, now: datetime) -> int | None:
+        """When a spam or rejected mention may be forgotten; approved and held ones stay."""
+        if self.retention_s and status in (Status.SPAM, Status.REJECTED):
+            return int(now.timestamp()) + self.retention_s
+        return None
 
     def record_failed_attempt(self, record: MentionRecord, reason: str, now: datetime) -> None:
         record.update(
@@ -378,7 +461,98 @@ class MentionRepository:
 
     def held_for_site(self, site: str, status: Status = Status.PENDING, *, limit: int = 50) -> list[MentionRecord]:
         """Held (or spam) mentions of a site, oldest first: the moderation queue."""
-        return list(MentionRecord.moderation_by_site.query(f"{site}#{status}", scan_index_forward=True, limit=limit))
+        return self.for_site(site, status, limit=limit)[0]
+
+    def for_site(
+        self, site: str, status: Status, *, limit: int = 50, cursor: dict[str, Any] | None = None
+    ) -> tuple[list[MentionRecord], dict[str, Any] | None]:
+        """One page of a site's mentions in one status and the key to continue from (None at the end):
+        approved ones newest first, every other status oldest first (the order a queue is worked in)."""
+        if status == Status.APPROVED:
+            results = MentionRecord.public_by_site.query(
+                site, scan_index_forward=False, limit=limit, last_evaluated_key=cursor
+            )
+        else:
+            results = MentionRecord.moderation_by_site.query(
+                f"{site}#{status}", scan_index_forward=True, limit=limit, last_evaluated_key=cursor
+            )
+        try:
+            records = list(results)
+        except QueryError as error:
+            if cursor is not None and error.cause_response_code == "ValidationException":
+                raise InvalidCursor("the cursor does not belong to this listing") from error
+            raise
+        return records, results.last_evaluated_key if len(records) >= limit else None
+
+    # --- the owner's block and allow lists ------------------------------------------------------
+
+    def add_list_entry(
+        self, kind: str, scope: str, value: str, *, by: str, now: datetime, note: str | None = None
+    ) -> ListEntry:
+        entry = ListEntry(
+            ListEntry.key(kind, scope, value),
+            kind=kind,
+            scope=scope,
+            value=value,
+            note=note,
+            created_by=by,
+            moderation_key=f"{LIST_PREFIX}{kind}",
+            received_at=isoformat(now),
+        )
+        entry.save()
+        return entry
+
+    def remove_list_entry(self, kind: str, scope: str, value: str) -> ListEntry | None:
+        try:
+            entry = ListEntry.get(ListEntry.key(kind, scope, value))
+        except ListEntry.DoesNotExist:
+            return None
+        entry.delete()
+        return entry
+
+    def list_entries(self, kind: str) -> list[ListEntry]:
+        return list(ListEntry.by_kind.query(f"{LIST_PREFIX}{kind}", scan_index_forward=True))
+
+    def matching_list_entry(self, url: str, domains: tuple[str, ...]) -> ListEntry | None:
+        """The owner's entry that speaks about this source, in one BatchGet: the exact URL first, then the
+        host, then its registrable domain; at the same place a block beats an allow."""
+        places = [("url", url)] + [("domain", domain) for domain in dict.fromkeys(domains) if domain]
+        keys = [ListEntry.key(kind, scope, value) for scope, value in places for kind in ("block", "allow")]
+        found = {entry.pk: entry for entry in ListEntry.batch_get(keys)}
+        return next((found[key] for key in keys if key in found), None)
+
+    # --- offences and single-use markers ---------------------------------------------------------
+
+    def record_offence(self, sender_ip: str | None, domain: str, now: datetime) -> None:
+        """Count one more spam from this sender address and this source domain."""
+        expires = int(now.timestamp()) + OFFENCE_MEMORY_S
+        for key in (f"ip#{sender_ip}" if sender_ip else None, f"domain#{domain}" if domain else None):
+            if key:
+                Marker(OFFENCE_PREFIX + key).update(actions=[Marker.hits.add(1), Marker.expires_at.set(expires)])
+
+    def offences(self, sender_ip: str | None, domain: str, now: datetime) -> int:
+        """Earlier spam from this sender address or this source domain (the larger count)."""
+        keys = [OFFENCE_PREFIX + key for key in (f"ip#{sender_ip}" if sender_ip else "", f"domain#{domain}") if key]
+        moment = now.timestamp()
+        counts = [
+            int(marker.hits)
+            for marker in Marker.batch_get(keys)
+            if marker.expires_at is None or marker.expires_at > moment  # TTL deletion lags by days
+        ]
+        return max(counts, default=0)
+
+    def was_claimed(self, key: str) -> bool:
+        try:
+            Marker.get(ONCE_PREFIX + key)
+        except Marker.DoesNotExist:
+            return False
+        return True
+
+    def claim_once(self, key: str, *, now: datetime, keep_s: int) -> bool:
+        """Mark `key` used; False when it was used already. One-click links and notifications use it
+        so that a link acts once and a redelivered message does not mail twice."""
+        marker = Marker(ONCE_PREFIX + key, hits=1, expires_at=int(now.timestamp()) + keep_s)
+        return _conditional(lambda: marker.save(condition=Marker.pk.does_not_exist()))
 
 
 class RateLimiter:

@@ -1,4 +1,5 @@
-"""The verifier's steps, in the order they run: load, fetch, find the link, extract, decide, store.
+"""The verifier's steps, in the order they run: load, fetch, find the link, extract, score spam, decide,
+store, and tell the owner about what is held.
 
 Network failures that may pass (timeouts, 5xx, 429) raise TransientFetchError so the queue delivers
 the message again and, after the redrive limit, parks it in the DLQ; everything else ends in a
@@ -7,6 +8,7 @@ stored verdict with its reason.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -21,6 +23,10 @@ from .storage import MentionRecord, MentionRepository, Verdict
 
 if TYPE_CHECKING:
     from .extract import Extracted
+    from .spam import Assessment
+
+# The spam step (screening.Screen in production): the rules' judgement of a page that does link.
+Screen = Callable[[MentionRecord, FetchedPage, LinkEvidence, "Extracted | None", datetime], "Assessment"]
 
 
 class Fetcher(Protocol):
@@ -70,24 +76,52 @@ def _gone(record: MentionRecord, reason: str, page_status: int | None, page_url:
     return Verdict(status=Status.REJECTED, reason=reason, fetch_status=page_status, fetched_url=page_url)
 
 
+def _approved_by_owner(record: MentionRecord) -> bool:
+    history = record.history or []
+    return bool(history) and history[-1].to_status == Status.APPROVED and record.status == Status.APPROVED
+
+
+def _status_for(record: MentionRecord, moderation: str, assessment: Assessment | None) -> tuple[Status, str]:
+    """The status a linking page earns, and why in the owner's words."""
+    from .spam import Decision
+
+    reasons = "; ".join(f.reason for f in assessment.findings if f.score > 0) if assessment else ""
+    decision = assessment.decision if assessment else Decision.APPROVE
+    if _approved_by_owner(record):
+        return Status.APPROVED, "the source links to the target; approved by the owner"
+    if decision == Decision.SPAM:
+        return Status.SPAM, f"spam: {reasons}" if reasons else "spam"
+    if decision == Decision.IGNORE:
+        return Status.REJECTED, "a self-ping: the source is on one of this site's own pages"
+    if record.status == Status.APPROVED:
+        # Published before: a doubt that is not spam does not take it down again.
+        return Status.APPROVED, "the source links to the target"
+    if decision == Decision.HOLD:
+        return Status.PENDING, f"held for moderation: {reasons}" if reasons else "held for moderation"
+    if moderation == "auto":
+        return Status.APPROVED, "the source links to the target"
+    return Status.PENDING, "the source links to the target; held for moderation (manual mode)"
+
+
 def decide(
     record: MentionRecord,
     page: FetchedPage,
     evidence: LinkEvidence | None,
     moderation: str,
     extracted: Extracted | None = None,
+    assessment: Assessment | None = None,
 ) -> Verdict:
     if evidence is None:
         reason = "the source no longer links to the target" if record.status in PUBLISHED else None
         return _gone(record, reason or "the source does not link to the target", page.status, page.url)
-    # An approved mention stays approved when re-verified; otherwise the moderation mode decides.
-    approved = moderation == "auto" or record.status == Status.APPROVED
-    status = Status.APPROVED if approved else Status.PENDING
+    status, reason = _status_for(record, moderation, assessment)
     common = {
         "status": status,
-        "reason": "the source links to the target" + ("" if approved else "; held for moderation"),
+        "reason": reason,
         "fetch_status": page.status,
         "fetched_url": page.url,
+        "spam_score": assessment.score if assessment else 0,
+        "spam_reasons": assessment.reasons() if assessment else (),
     }
     if extracted is not None:
         # The page's own microformats say what it is, who wrote it and when.
@@ -129,6 +163,8 @@ def verify_mention(
     moderation: str,
     now: datetime,
     budget: FetchBudget | None = None,
+    screen: Screen | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> Outcome:
     record = repository.get(mention_id)
     if record is None:
@@ -160,7 +196,15 @@ def verify_mention(
             verdict = _gone(record, str(error), page.status, page.url)
         else:
             extracted = extract_entry(page, record.target) if evidence is not None else None
-            verdict = decide(record, page, evidence, moderation, extracted)
+            assessment = screen(record, page, evidence, extracted, now) if screen and evidence else None
+            verdict = decide(record, page, evidence, moderation, extracted, assessment)
+    previous = record.status  # record_verdict refreshes the record with what it wrote
     if not repository.record_verdict(record, verdict, now):
         return Outcome(mention_id, None, "the mention changed during verification")
+    if verdict.status == Status.SPAM and previous != Status.SPAM and screen is not None:
+        from .spam import registrable_domain
+
+        repository.record_offence(record.sender_ip, registrable_domain(record.source), now)
+    if verdict.status == Status.PENDING and previous != Status.PENDING and notify is not None:
+        notify(mention_id)  # after the write: the notifier reads the record as stored
     return Outcome(mention_id, verdict.status, verdict.reason)

@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import events, intake
 from .config import settings
 from .fetch import SafeFetcher
 from .intake import IntakeLimits, Ping, Receipt
 from .model import Protocol, utc_now
-from .queue import VerifyQueue
+from .queue import MentionQueue
 from .storage import MentionRepository, RateLimiter
 
-__all__ = ["fetcher", "intake_limits", "rate_limiter", "receive", "repository", "reset", "settings", "verify_queue"]
+if TYPE_CHECKING:
+    from .akismet import AkismetClient
+    from .announce import Announcer
+    from .screening import AkismetFeedback, Screen
+
+__all__ = [
+    "admin_secret",
+    "akismet",
+    "announcer",
+    "fetcher",
+    "intake_limits",
+    "notify_queue",
+    "notify_queue_backoff",
+    "rate_limiter",
+    "receive",
+    "repository",
+    "reset",
+    "screen",
+    "settings",
+    "spam_feedback",
+    "verify_queue",
+]
 
 # "{site}" is filled per fetch with the site on whose behalf we fetch (as WordPress names the blog),
 # so an owner who finds us in their logs knows whom to ask, and the about page says how to stop us.
@@ -22,12 +44,135 @@ USER_AGENT = "linkback/0.1 (+{about}; verifying a link to {{site}})"
 
 @lru_cache(maxsize=1)
 def repository() -> MentionRepository:
-    return MentionRepository(settings().table_name, settings().region)
+    return MentionRepository(settings().table_name, settings().region, retention_days=settings().spam_retention_days)
 
 
 @lru_cache(maxsize=1)
-def verify_queue() -> VerifyQueue:
-    return VerifyQueue(settings().queue_url, settings().region)
+def verify_queue() -> MentionQueue:
+    return MentionQueue(settings().queue_url, settings().region)
+
+
+@lru_cache(maxsize=1)
+def notify_queue() -> MentionQueue | None:
+    """Where held mentions are announced (None when the stack has no notification queue)."""
+    return MentionQueue(settings().notify_queue_url, settings().region) if settings().notify_queue_url else None
+
+
+class _Cached:
+    """A secret read from AWS once and kept for a while: a rotated secret is picked up within
+    `ttl_s` without costing a call per request."""
+
+    def __init__(self, read: Any, ttl_s: float = 300) -> None:
+        self.read = read
+        self.ttl_s = ttl_s
+        self.value: str | None = None
+        self.read_at = 0.0
+
+    def get(self) -> str:
+        now = time.monotonic()
+        if self.value is None or now - self.read_at > self.ttl_s:
+            self.value = self.read()
+            self.read_at = now
+        return self.value
+
+
+def _read_admin_secret() -> str:
+    import boto3
+
+    arn = settings().admin_secret_arn
+    if not arn:
+        raise RuntimeError("LINKBACK_ADMIN_SECRET_ARN is not set: the admin API has no credential")
+    secret = boto3.client("secretsmanager", region_name=settings().region).get_secret_value(SecretId=arn)
+    return str(secret["SecretString"]).strip()
+
+
+def _read_akismet_key() -> str:
+    import boto3
+
+    name = "/" + settings().akismet_key_parameter.lstrip("/")
+    parameter = boto3.client("ssm", region_name=settings().region).get_parameter(Name=name, WithDecryption=True)
+    return str(parameter["Parameter"]["Value"]).strip()
+
+
+@lru_cache(maxsize=1)
+def _admin_secret() -> _Cached:
+    return _Cached(_read_admin_secret)
+
+
+def admin_secret() -> str:
+    """The admin API's bearer token (Secrets Manager), which also keys one-click links and webhooks."""
+    return _admin_secret().get()
+
+
+@lru_cache(maxsize=1)
+def akismet() -> AkismetClient | None:
+    """The Akismet client when a key is configured; None otherwise, or when the key cannot be read:
+    Akismet is one signal among many and must never stop verification."""
+    if not settings().akismet_key_parameter:
+        return None
+    from .akismet import AkismetClient
+    from .observability import logger
+
+    try:
+        key = _read_akismet_key()
+    except Exception as error:  # any AWS failure: the pipeline goes on without Akismet
+        logger.warning("Akismet key unreadable; spam scoring goes on without Akismet", extra={"error": str(error)})
+        return None
+    return AkismetClient(key, endpoint=settings().akismet_url)
+
+
+def spam_feedback() -> AkismetFeedback | None:
+    """Akismet told of the owner's overrulings, when Akismet is configured."""
+    client = akismet()
+    if client is None:
+        return None
+    from .observability import logger
+    from .screening import AkismetFeedback
+
+    return AkismetFeedback(client, logger)
+
+
+@lru_cache(maxsize=1)
+def _aws_client(service: str) -> Any:
+    import boto3
+
+    return boto3.client(service, region_name=settings().region)
+
+
+def _publish_to_moderation_topic(subject: str, body: str) -> None:
+    _aws_client("sns").publish(TopicArn=settings().moderation_topic_arn, Subject=subject, Message=body)
+
+
+@lru_cache(maxsize=1)
+def announcer() -> Announcer:
+    """How the owner is told about held mentions, from this process's settings."""
+    from .announce import Announcer
+
+    return Announcer(
+        repository=repository(),
+        admin_secret=admin_secret(),
+        api_url=settings().api_url,
+        mode=settings().notifications,
+        publish=_publish_to_moderation_topic if settings().moderation_topic_arn else None,
+        webhook_url=settings().webhook_url,
+        link_hours=settings().one_click_hours,
+    )
+
+
+def notify_queue_backoff(receipt_handle: str, delay_s: int) -> None:
+    """Keep a failed notification invisible for `delay_s` (SQS allows at most 12 hours)."""
+    _aws_client("sqs").change_message_visibility(
+        QueueUrl=settings().notify_queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=min(delay_s, 43200)
+    )
+
+
+@lru_cache(maxsize=1)
+def screen() -> Screen:
+    """The verifier's spam step with this process's settings, lists and Akismet."""
+    from .screening import Screen, policy
+
+    spam_policy = policy(sites=settings().sites, self_pings=settings().self_pings, keywords=settings().spam_keywords)
+    return Screen(repository(), spam_policy, akismet())
 
 
 @lru_cache(maxsize=1)
@@ -80,3 +225,9 @@ def reset() -> None:
     verify_queue.cache_clear()
     fetcher.cache_clear()
     rate_limiter.cache_clear()
+    notify_queue.cache_clear()
+    _admin_secret.cache_clear()
+    akismet.cache_clear()
+    screen.cache_clear()
+    announcer.cache_clear()
+    _aws_client.cache_clear()

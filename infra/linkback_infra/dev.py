@@ -1,7 +1,8 @@
 """`linkback dev`: the whole stack on this machine, wired from template.yaml.
 
-DynamoDB Local (AWS's own jar) and moto's SQS server stand in for the managed services; the handlers
-run unchanged, reached through the `AWS_ENDPOINT_URL_*` variables every AWS SDK honours.
+DynamoDB Local (AWS's own jar) and moto's server (SQS, SNS, Secrets Manager, SSM) stand in for the
+managed services; the handlers run unchanged, reached through the `AWS_ENDPOINT_URL_*` variables every
+AWS SDK honours. Mail the moderation topic would send is written to `<data-dir>/mail/` instead.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ REGION = "us-east-1"
 TABLE_NAME = "linkback-mentions"
 DEFAULT_SITES = "https://example.com"
 STACK_FILE = "stack.json"
+ADMIN_TOKEN_FILE = "admin-token"  # noqa: S105 - a file name, not a secret
+AKISMET_PARAMETER = "linkback/akismet-key"
 # Any credentials do for the local services; real ones must never be needed or sent.
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": ""}
 
@@ -114,6 +117,54 @@ class ScheduleRunner:
         self._thread.join(timeout=self.timeout_s)
 
 
+def admin_token(data_dir: Path) -> str:
+    """The local admin token: made once and kept in the data dir, so the CLI and the one-click links in
+    earlier local mails keep working across restarts (in AWS, Secrets Manager generates it)."""
+    path = data_dir / ADMIN_TOKEN_FILE
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    import secrets
+
+    token = secrets.token_urlsafe(36)
+    path.touch(mode=0o600)
+    path.write_text(token, encoding="utf-8")
+    return token
+
+
+class LocalMailbox:
+    """Subscribes a queue to the moderation topic, as an email subscription would, and writes each
+    message to `<dir>/<n>.txt` (subject line, blank line, body) for the developer and the tests."""
+
+    def __init__(self, sns: Any, sqs: Any, topic_arn: str, directory: Path) -> None:
+        self.sqs = sqs
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.queue_url = sqs.create_queue(QueueName="LocalMailbox")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="local-mailbox", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(Exception):  # the server going away at shutdown
+                received = self.sqs.receive_message(QueueUrl=self.queue_url, WaitTimeSeconds=1, MaxNumberOfMessages=10)
+                for message in received.get("Messages", []):
+                    envelope = json.loads(message["Body"])
+                    number = len(list(self.directory.glob("*.txt"))) + 1
+                    text = f"Subject: {envelope.get('Subject', '')}\n\n{envelope.get('Message', '')}"
+                    (self.directory / f"{number:04d}.txt").write_text(text, encoding="utf-8")
+                    print(f"linkback dev: mail to the owner: {envelope.get('Subject', '')}", flush=True)
+                    self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
 @dataclass
 class LocalStack:
     host: str = "127.0.0.1"
@@ -125,6 +176,8 @@ class LocalStack:
     allow_private_sources: bool = False
     visibility_timeout: int | None = None  # None: the template's
     parameters: dict[str, str] = field(default_factory=dict)  # template parameter overrides
+    akismet_key: str = ""  # stored in the local SSM as AKISMET_PARAMETER when given
+    akismet_url: str = ""
     template: Template = field(default_factory=load_template)
     pollers: list[QueuePoller] = field(default_factory=list)
     _parts: list[Any] = field(default_factory=list)
@@ -150,14 +203,30 @@ class LocalStack:
         sqs = aws_client("sqs", sqs_server.endpoint_url)
         create_table(dynamodb, self.template, TABLE_NAME)
         queues = create_queues(sqs, self.template, visibility_timeout=self.visibility_timeout)
+        token = admin_token(self.data_dir)
+        secret_arn = aws_client("secretsmanager", sqs_server.endpoint_url).create_secret(
+            Name="linkback-admin-token", SecretString=token
+        )["ARN"]
+        sns = aws_client("sns", sqs_server.endpoint_url)
+        topic_arn = sns.create_topic(Name="ModerationTopic")["TopicArn"]
+        mailbox = LocalMailbox(sns, aws_client("sqs", sqs_server.endpoint_url), topic_arn, self.data_dir / "mail")
+        mailbox.start()
+        self._parts.append(mailbox)
+        if self.akismet_key:
+            aws_client("ssm", sqs_server.endpoint_url).put_parameter(
+                Name="/" + AKISMET_PARAMETER, Value=self.akismet_key, Type="SecureString", Overwrite=True
+            )
 
         refs = {
             **self.template.parameter_defaults(),
             "Sites": self.sites,
             "ModerationMode": self.moderation,
             "LogLevel": self.log_level,
+            **({"AkismetKeyParameter": AKISMET_PARAMETER} if self.akismet_key else {}),
             **self.parameters,
             "MentionsTable": TABLE_NAME,
+            "AdminTokenSecret": secret_arn,
+            "ModerationTopic": topic_arn,
             **{logical_id: queue.url for logical_id, queue in queues.items()},
         }
         os.environ.update(handler_environment(self.template, refs))
@@ -168,6 +237,9 @@ class LocalStack:
                 "AWS_DEFAULT_REGION": REGION,
                 "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_local.endpoint_url,
                 "AWS_ENDPOINT_URL_SQS": sqs_server.endpoint_url,
+                "AWS_ENDPOINT_URL_SNS": sqs_server.endpoint_url,
+                "AWS_ENDPOINT_URL_SECRETS_MANAGER": sqs_server.endpoint_url,
+                "AWS_ENDPOINT_URL_SSM": sqs_server.endpoint_url,
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "LINKBACK_ALLOW_PRIVATE_SOURCES": "1" if self.allow_private_sources else "0",
             }
@@ -206,14 +278,21 @@ class LocalStack:
         timeouts = {function: self.template.function_timeout(function) for function in self.template.functions}
         front = LocalFront(self.template.routes, timeouts, self.host, self.port)
         front.start()
-        # The template builds this from the API's AWS URL; here the front's URL is the API.
+        # The template builds these from the API's AWS URL; here the front's URL is the API.
         os.environ["LINKBACK_ABOUT_URL"] = front.base_url + "/about"
+        os.environ["LINKBACK_API_URL"] = front.base_url
+        if self.akismet_url:
+            os.environ["LINKBACK_AKISMET_URL"] = self.akismet_url
         wiring.reset()
         self._parts.append(front)
         self.front = front
         self.endpoints = {"dynamodb": dynamodb_local.endpoint_url, "sqs": sqs_server.endpoint_url}
         self.queue_urls = {logical_id: queue.url for logical_id, queue in queues.items()}
+        self.admin_token = token
+        self.mail_dir = self.data_dir / "mail"
         # For other `linkback` commands (`linkback token create`) to find this stack while it runs.
+        # It holds the admin token: readable by this user only.
+        (self.data_dir / STACK_FILE).touch(mode=0o600)
         (self.data_dir / STACK_FILE).write_text(
             json.dumps(
                 {
@@ -221,6 +300,8 @@ class LocalStack:
                     "table": TABLE_NAME,
                     "endpoints": self.endpoints,
                     "queues": self.queue_urls,
+                    "admin_token": token,
+                    "mail_dir": str((self.data_dir / "mail").resolve()),
                 }
             ),
             encoding="utf-8",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import re
 import threading
+import traceback
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -89,6 +90,8 @@ def _request_handler(table: _RouteTable) -> type[BaseHTTPRequestHandler]:
                     result = table.handlers[route.function](event, context)
                 status, headers, payload = http_response(result)
             except Exception:
+                # What the Lambda runtime does with an unhandled error: the traceback goes to the log.
+                traceback.print_exc()
                 status, headers, payload = (
                     500,
                     [("content-type", "application/json")],

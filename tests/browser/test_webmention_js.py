@@ -48,7 +48,7 @@ def linking_page(title: str, target: str = POST) -> tuple[int, str, str]:
     return (
         200,
         "text/html; charset=utf-8",
-        f"<!doctype html><html><head><title>{title}</title></head><body><article>"
+        f"<!doctype html><html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
         f"<p>I replied to <a href='{target}'>this post</a> with more.</p></article></body></html>",
     )
 

@@ -20,12 +20,13 @@ TRACKBACK_OK = b'<?xml version="1.0" encoding="utf-8"?><response><error>0</error
 WAIT_S = 15
 
 
-def linking_page(title: str, target: str = POST) -> Page:
+def linking_page(title: str, target: str = POST, blog_name: str = "Ann's blog") -> Page:
+    """A small blog post that links to `target`, under its blog's name (what a TrackBack claims)."""
     return (
         200,
         "text/html; charset=utf-8",
-        f"<!doctype html><html><head><title>{title}</title></head><body><article>"
-        f"<p>Some thoughts first.</p><p>I replied to <a href='{target}'>this post</a> with more.</p>"
+        f"<!doctype html><html><head><title>{title}</title></head><body><header>{blog_name}</header><article>"
+        f"<h1>{title}</h1><p>Some thoughts first.</p><p>I replied to <a href='{target}'>this post</a> with more.</p>"
         "</article></body></html>",
     )
 
@@ -61,7 +62,12 @@ def test_a_trackback_form_post_ends_up_in_the_jf2_feed(dev_stack: DevStack, sour
     # When its blog software sends a TrackBack ping as a plain form post
     response = requests.post(
         f"{dev_stack.base_url}/trackback?target={quote(POST, safe='')}",
-        data={"url": source, "title": "Sent title", "excerpt": "Sent excerpt", "blog_name": "Ann's blog"},
+        data={
+            "url": source,
+            "title": "A reply by trackback",
+            "excerpt": "I replied to this post with more.",
+            "blog_name": "Ann's blog",
+        },
         timeout=10,
     )
     # Then the reply is TrackBack's success document, and the mention appears in the feed once verified

@@ -456,7 +456,7 @@ def test_mentions_by_all_three_protocols_share_one_feed(dev_stack: DevStack, sou
     # When each is announced by a different protocol
     trackback = requests.post(
         f"{dev_stack.base_url}/trackback?target={quote(target, safe='')}",
-        data={"url": source_site.url("/by-trackback"), "title": "A trackback", "blog_name": "TB blog"},
+        data={"url": source_site.url("/by-trackback"), "title": "Post /by-trackback"},
         timeout=10,
     )
     assert b"<error>0</error>" in trackback.content

@@ -29,6 +29,10 @@ EXPECTED_ROUTES = {
     ("GET", "/widget.js"): "handlers.mentions.handler",
     ("POST", "/webmention"): "handlers.webmention.handler",
     ("GET", "/webmention/status/{id}"): "handlers.webmention.handler",
+    # The owner's API and the one-click links: one function, authentication in the handler.
+    ("GET", "/admin/{proxy+}"): "handlers.admin.handler",
+    ("POST", "/admin/{proxy+}"): "handlers.admin.handler",
+    ("DELETE", "/admin/{proxy+}"): "handlers.admin.handler",
 }
 
 # SAM policy templates that would grant dynamodb:Scan (managed policies are refused by name).
@@ -119,7 +123,7 @@ def test_verify_queue_redrives_to_a_dead_letter_queue_after_at_least_five_receiv
 
 def test_verify_consumer_reports_batch_item_failures(template: Template) -> None:
     # Without it one bad message would send the whole batch back to the queue.
-    (consumer,) = template.consumers
+    (consumer,) = [c for c in template.consumers if c.queue == "VerifyQueue"]
     assert consumer.function == "VerifyFunction"
     assert consumer.handler == "handlers.verify.handler"
     assert consumer.report_batch_item_failures is True
@@ -257,6 +261,10 @@ def test_every_function_learns_the_table_sites_and_moderation_mode(template: Tem
         "SenderPingsPerHour": "60",
         "ResendIntervalSeconds": "30",
         "SourceHostFetchesPerMinute": "20",
+        **template.parameter_defaults(),
+        "NotifyQueue": "http://localhost/queue/notify",
+        "AdminTokenSecret": "arn:aws:secretsmanager:us-east-1:1:secret:admin",
+        "ModerationTopic": "arn:aws:sns:us-east-1:1:moderation",
     }
     for function in template.functions:
         environment = template.function_environment(function, refs)
@@ -316,7 +324,7 @@ def test_loader_keeps_unquoted_dates_as_strings() -> None:
 
 def test_a_daily_schedule_rechecks_approved_mentions(template: Template) -> None:
     # Link rot is silent: without a schedule, a deleted source would stay in the feed for ever.
-    (schedule,) = template.schedules
+    (schedule,) = [s for s in template.schedules if s.function == "RecheckFunction"]
     assert schedule.function == "RecheckFunction"
     assert schedule.handler == "handlers.recheck.handler"
     assert schedule.every_s == 86400
@@ -339,7 +347,7 @@ def test_the_abuse_limits_are_parameters_every_function_learns(template: Templat
         "30",
         "20",
     )
-    refs = {**defaults, "Sites": "https://example.com", "MentionsTable": "t", "HttpApi": "api"}
+    refs = {**defaults, "Sites": "https://example.com", "MentionsTable": "t", "HttpApi": "api", "NotifyQueue": "q"}
     environment = template.function_environment("VerifyFunction", refs)
     assert environment["LINKBACK_SOURCE_HOST_FETCHES_PER_MINUTE"] == "20"
     assert environment["LINKBACK_ABOUT_URL"].endswith("/about")

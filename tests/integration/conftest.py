@@ -84,7 +84,7 @@ class Resources:
 
 
 def _verify_queue_spec(template: Template) -> QueueSpec:
-    consumed = {consumer.queue for consumer in template.consumers}
+    consumed = {consumer.queue for consumer in template.consumers if consumer.function == "VerifyFunction"}
     specs = [spec for spec in template.queues if spec.logical_id in consumed and spec.dead_letter]
     assert len(specs) == 1, f"expected one consumed queue with a DLQ in the template, found {specs}"
     return specs[0]

@@ -26,8 +26,8 @@ LOOP_LIMIT_S = 15.0
 
 LINKING_PAGE = f"""<!doctype html>
 <html><head><title>A reply to a post</title></head>
-<body><article><p>Some thoughts first. I enjoyed <a href="{TARGET}">this post about static sites</a>
-very much, and here is why.</p></article></body></html>"""
+<body><article><p>Some thoughts first. I read <a href="{TARGET}">this post about static sites</a>
+twice, and here is why it changed how I publish.</p></article></body></html>"""
 
 NOT_LINKING_PAGE = f"""<!doctype html>
 <html><head><title>Elsewhere</title></head>
@@ -114,10 +114,10 @@ def test_a_source_linking_to_the_target_is_approved_and_its_message_deleted(
     # Then the mention is approved with what the page says, and the message is gone
     assert result == BatchResult(received=1, failed=0)
     record = stored(mention)
-    assert record.status == Status.APPROVED
+    assert record.status == Status.APPROVED, (record.status_reason, record.spam_reasons)
     assert record.title == "A reply to a post"
     assert record.excerpt is not None
-    assert "I enjoyed this post about static sites very much" in record.excerpt
+    assert "I read this post about static sites twice" in record.excerpt
     assert (record.fetch_status, record.fetched_url) == (200, source_pages.url("/reply"))
     assert record.verified_at is not None
     assert record.attempts == 1

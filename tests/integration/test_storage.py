@@ -13,7 +13,7 @@ import pytest
 from linkback.errors import AlreadyRegistered, UpstreamError
 from linkback.intake import Ping, Receipt, receive
 from linkback.model import Protocol, Status, isoformat, mention_id
-from linkback.queue import VerifyQueue, decode_message
+from linkback.queue import MentionQueue, decode_message
 from linkback.storage import MentionRecord, MentionRepository, Verdict
 
 from .conftest import REGION, SITE, Resources
@@ -34,7 +34,7 @@ class Intake:
     """The intake path as every front calls it, bound to this test's table and queue."""
 
     repository: MentionRepository
-    queue: VerifyQueue
+    queue: MentionQueue
 
     def send(
         self,
@@ -67,7 +67,7 @@ def repository(linkback_env: Resources) -> MentionRepository:
 
 @pytest.fixture
 def intake(repository: MentionRepository, linkback_env: Resources) -> Intake:
-    return Intake(repository, VerifyQueue(linkback_env.queue.url, REGION))
+    return Intake(repository, MentionQueue(linkback_env.queue.url, REGION))
 
 
 # ------------------------------------------------------------- what the tests look at directly
@@ -245,9 +245,9 @@ def test_a_pingback_of_a_mention_the_owner_judged_is_already_registered(
     assert queued_ids(sqs, linkback_env.queue.url) == [first.mention_id]
 
 
-def unreachable_queue(linkback_env: Resources) -> VerifyQueue:
+def unreachable_queue(linkback_env: Resources) -> MentionQueue:
     """A queue URL the SQS server does not know: every send fails, as when SQS is unavailable."""
-    return VerifyQueue(f"{linkback_env.queue.url}-missing", REGION)
+    return MentionQueue(f"{linkback_env.queue.url}-missing", REGION)
 
 
 def test_a_trackback_whose_enqueue_failed_is_queued_when_sent_again(

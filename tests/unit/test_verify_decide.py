@@ -90,7 +90,7 @@ def test_a_source_that_links_is_held_as_pending_in_manual_moderation():
     verdict = verdict_for(received(), WORDPRESS_POST, "manual")
 
     assert verdict.status is Status.PENDING
-    assert verdict.reason == "the source links to the target; held for moderation"
+    assert verdict.reason == "the source links to the target; held for moderation (manual mode)"
 
 
 def test_a_source_that_does_not_link_is_rejected_with_the_reason():

@@ -1,0 +1,301 @@
+"""AdminFunction: the owner's moderation API under /admin/ and the one-click links from mails.
+
+Every route but /admin/act needs `Authorization: Bearer <token>`, the token Secrets Manager generated at
+deploy time, compared in constant time. /admin/act is authorised by the link itself (HMAC-signed,
+expiring, single-use) and acts only on POST: mail scanners fetch links, they do not submit forms.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+from urllib.parse import parse_qs
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+
+from linkback import moderation, oneclick, wiring
+from linkback.errors import LinkbackError
+from linkback.model import utc_now
+from linkback.observability import logger, metrics
+from linkback.storage import InvalidCursor
+
+app = APIGatewayHttpResolver()
+ONE_CLICK_PATH = "/admin/act"
+NO_STORE = {"Cache-Control": "no-store"}
+API_CALLER = "admin API"
+
+
+def _json(status: int, document: dict[str, Any]) -> Response:
+    return Response(status_code=status, content_type="application/json", body=json.dumps(document), headers=NO_STORE)
+
+
+def _error(status: int, code: str, description: str, headers: dict[str, str] | None = None) -> Response:
+    body = json.dumps({"error": code, "error_description": description})
+    return Response(
+        status_code=status, content_type="application/json", body=body, headers={**NO_STORE, **(headers or {})}
+    )
+
+
+def _html(status: int, page: str) -> Response:
+    # The page carries a token: no caching, no referrer leaking it, no framing (clickjacking the button).
+    headers = {name: value for name, value in oneclick.PAGE_HEADERS.items() if name != "Content-Type"}
+    return Response(status_code=status, content_type="text/html; charset=utf-8", body=page, headers=headers)
+
+
+def require_bearer_token(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+    if app.current_event.path.rstrip("/") == ONE_CLICK_PATH:
+        return next_middleware(app)
+    scheme, _, offered = (app.current_event.headers.get("authorization") or "").partition(" ")
+    expected = wiring.admin_secret()
+    # compare_digest: the time taken must not tell an attacker how much of a guess was right.
+    if scheme.lower() != "bearer" or not hmac.compare_digest(offered.strip().encode(), expected.encode()):
+        metrics.add_metric(name="AdminUnauthorized", unit=MetricUnit.Count, value=1)
+        logger.warning("Admin request refused", extra={"path": app.current_event.path, "scheme": scheme or None})
+        return _error(
+            401,
+            "unauthorized",
+            "this API needs the admin bearer token",
+            {"WWW-Authenticate": 'Bearer realm="linkback admin"'},
+        )
+    return next_middleware(app)
+
+
+app.use(middlewares=[require_bearer_token])
+
+
+@app.exception_handler(LinkbackError)
+def refuse(error: LinkbackError) -> Response:
+    return _error(error.http_status, "invalid_request", error.message)
+
+
+def _body() -> dict[str, Any]:
+    raw = app.current_event.decoded_body or ""
+    if not raw.strip():
+        return {}
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        raise moderation.InvalidRequest("the body is not JSON") from None
+    if not isinstance(document, dict):
+        raise moderation.InvalidRequest("the body must be a JSON object")
+    return document
+
+
+def _optional_text(document: dict[str, Any], name: str) -> str | None:
+    value = document.get(name)
+    if value is not None and not isinstance(value, str):
+        raise moderation.InvalidRequest(f'"{name}" must be a string')
+    return value
+
+
+def _act(mention_id: str, action: str, by: str, document: dict[str, Any]) -> moderation.ActionResult:
+    result = moderation.act(
+        wiring.repository(),
+        mention_id,
+        action,
+        by=by,
+        now=utc_now(),
+        block=_optional_text(document, "block"),
+        allow=_optional_text(document, "allow"),
+        note=_optional_text(document, "note"),
+        feedback=wiring.spam_feedback(),
+    )
+    logger.info(
+        "Owner decision",
+        extra={"mention_id": mention_id, "action": action, "by": by, "error": result.error},
+    )
+    metrics.add_metric(name=f"Owner_{action}" if result.ok else f"Owner_{result.error}", unit=MetricUnit.Count, value=1)
+    return result
+
+
+@app.get("/admin/sites")
+def sites() -> Response:
+    return _json(200, {"sites": list(wiring.settings().sites)})
+
+
+@app.get("/admin/mentions")
+def list_mentions() -> Response:
+    event = app.current_event
+    sites = wiring.settings().sites
+    site = event.get_query_string_value("site") or (sites[0] if len(sites) == 1 else "")
+    if site not in sites:
+        raise moderation.InvalidRequest(f"site must be one of {', '.join(sites)}")
+    status = moderation.parse_status(event.get_query_string_value("status"))
+    try:
+        limit = min(100, max(1, int(event.get_query_string_value("limit") or 50)))
+    except ValueError:
+        raise moderation.InvalidRequest("limit must be a number from 1 to 100") from None
+    cursor = moderation.decode_cursor(event.get_query_string_value("cursor"))
+    try:
+        records, next_key = wiring.repository().for_site(site, status, limit=limit, cursor=cursor)
+    except InvalidCursor as error:
+        raise moderation.InvalidRequest(str(error)) from None
+    return _json(
+        200,
+        {
+            "mentions": [moderation.mention_document(record) for record in records],
+            "next_cursor": moderation.encode_cursor(next_key),
+        },
+    )
+
+
+@app.get("/admin/mentions/<mention_id>")
+def show(mention_id: str) -> Response:
+    record = wiring.repository().get(mention_id)
+    if record is None:
+        return _error(404, "not_found", f"no mention {mention_id}")
+    return _json(200, {"mention": moderation.mention_document(record)})
+
+
+@app.post("/admin/mentions/bulk")
+def bulk() -> Response:
+    document = _body()
+    ids = document.get("ids")
+    action = document.get("action")
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or not ids:
+        raise moderation.InvalidRequest('"ids" must be a non-empty list of mention ids')
+    if len(ids) > moderation.MAX_BULK:
+        raise moderation.InvalidRequest(f"at most {moderation.MAX_BULK} ids per request")
+    if action not in moderation.ACTIONS:
+        raise moderation.InvalidRequest(f"action must be one of {', '.join(moderation.ACTIONS)}")
+    results: list[dict[str, Any]] = []
+    for mention_id in ids:
+        try:
+            result = _act(mention_id, str(action), API_CALLER, document)
+        except moderation.InvalidRequest as error:
+            # One id that cannot take the action (restoring an approved one) does not stop the others.
+            results.append({"id": mention_id, "ok": False, "error": "invalid", "error_description": error.message})
+            continue
+        results.append(
+            {"id": mention_id, "ok": True, "status": result.record.status}
+            if result.ok and result.record is not None
+            else {"id": mention_id, "ok": False, "error": result.error}
+        )
+    return _json(200, {"results": results})
+
+
+@app.post("/admin/mentions/<mention_id>/<action>")
+def decide(mention_id: str, action: str) -> Response:
+    result = _act(mention_id, action, API_CALLER, _body())
+    if result.error == "not_found":
+        return _error(404, "not_found", f"no mention {mention_id}")
+    if result.error == "conflict":
+        status = result.record.status if result.record else "gone"
+        return _error(409, "conflict", f"the mention changed meanwhile (now {status}); look again and retry")
+    assert result.record is not None
+    return _json(
+        200,
+        {
+            "mention": moderation.mention_document(result.record),
+            "listed": moderation.list_entry_document(result.listed) if result.listed else None,
+        },
+    )
+
+
+def _list_kind(value: Any) -> str:
+    if value not in moderation.LIST_KINDS:
+        raise moderation.InvalidRequest(f"kind must be one of {', '.join(moderation.LIST_KINDS)}")
+    return str(value)
+
+
+@app.get("/admin/lists")
+def lists() -> Response:
+    kind = app.current_event.get_query_string_value("kind")
+    kinds = [_list_kind(kind)] if kind else list(moderation.LIST_KINDS)
+    entries = [entry for k in kinds for entry in wiring.repository().list_entries(k)]
+    return _json(200, {"entries": [moderation.list_entry_document(entry) for entry in entries]})
+
+
+@app.post("/admin/lists")
+def add_to_list() -> Response:
+    document = _body()
+    kind = _list_kind(document.get("kind"))
+    scope = str(document.get("scope") or "domain")
+    value = moderation.normalise_list_value(scope, str(document.get("value") or ""))
+    entry = wiring.repository().add_list_entry(
+        kind, scope, value, by=API_CALLER, now=utc_now(), note=_optional_text(document, "note")
+    )
+    logger.info("List entry added", extra={"kind": kind, "scope": scope, "value": value})
+    return _json(201, {"entry": moderation.list_entry_document(entry)})
+
+
+@app.delete("/admin/lists")
+def remove_from_list() -> Response:
+    event = app.current_event
+    kind = _list_kind(event.get_query_string_value("kind"))
+    scope = event.get_query_string_value("scope") or "domain"
+    value = moderation.normalise_list_value(scope, event.get_query_string_value("value") or "")
+    removed = wiring.repository().remove_list_entry(kind, scope, value)
+    if removed is None:
+        return _error(404, "not_found", f"{value} is not on the {kind} list")
+    logger.info("List entry removed", extra={"kind": kind, "scope": scope, "value": value})
+    return _json(200, {"removed": moderation.list_entry_document(removed)})
+
+
+@app.get("/admin/webhook-secret")
+def webhook_secret() -> Response:
+    """The key receivers verify X-Linkback-Signature with (derived from the admin token)."""
+    from linkback import notify
+
+    return _json(
+        200,
+        {"secret": notify.webhook_key(wiring.admin_secret()).hex(), "header": notify.WEBHOOK_SIGNATURE_HEADER},
+    )
+
+
+# --- one-click links ---------------------------------------------------------------------------
+
+
+def _invalid_link(error: oneclick.InvalidLink) -> Response:
+    page = oneclick.result_page("Link not valid", str(error), ok=False)
+    return _html(410 if error.reason == "expired" else 400, page)
+
+
+def _read_link(token: str) -> oneclick.OneClick:
+    return oneclick.read(oneclick.link_key(wiring.admin_secret()), token, now=utc_now().timestamp())
+
+
+@app.get(ONE_CLICK_PATH)
+def confirm() -> Response:
+    token = app.current_event.get_query_string_value("t") or ""
+    try:
+        click = _read_link(token)
+    except oneclick.InvalidLink as error:
+        return _invalid_link(error)
+    record = wiring.repository().get(click.mention_id)
+    if record is None:
+        return _html(404, oneclick.result_page("Mention not found", "It may have expired or been deleted.", ok=False))
+    page = oneclick.confirmation_page(click, token=token, action_url=ONE_CLICK_PATH, summary=moderation.summary(record))
+    return _html(200, page)
+
+
+@app.post(ONE_CLICK_PATH)
+def act_from_link() -> Response:
+    form = parse_qs(app.current_event.decoded_body or "")
+    token = (form.get("token") or [""])[0]
+    try:
+        click = _read_link(token)
+    except oneclick.InvalidLink as error:
+        return _invalid_link(error)
+    now = utc_now()
+    keep_s = max(60, int(click.expires_at - now.timestamp()) + 86400)
+    if not wiring.repository().claim_once(f"link#{click.nonce}", now=now, keep_s=keep_s):
+        return _html(410, oneclick.result_page("Link already used", "Each link works once.", ok=False))
+    result = _act(click.mention_id, click.action, "one-click link", {})
+    if result.error == "not_found":
+        return _html(404, oneclick.result_page("Mention not found", "It may have expired or been deleted.", ok=False))
+    if result.error == "conflict":
+        status = result.record.status if result.record else "gone"
+        return _html(409, oneclick.result_page("Changed meanwhile", f"The mention is now {status}.", ok=False))
+    assert result.record is not None
+    return _html(200, oneclick.result_page("Done", f"{result.record.source} is now {result.record.status}.", ok=True))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

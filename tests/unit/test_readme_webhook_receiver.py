@@ -1,0 +1,49 @@
+"""The webhook receiver the README shows is the one owners will copy: it must accept what linkback signs
+and refuse what it did not."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from linkback import notify
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+SECRET = notify.webhook_key("an admin token for this test")
+BODY = b'{"event":"mention.pending","mention":{"id":"abc"}}'
+
+
+def readme_verify() -> Any:
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("### Mail, one-click links and webhooks") :]
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert code, "the README's webhook section has no Python receiver"
+    namespace: dict[str, Any] = {}
+    exec(code.group(1), namespace)  # our own README example
+    return namespace["verify"]
+
+
+def test_the_readme_receiver_accepts_a_signature_linkback_made() -> None:
+    header = notify.webhook_signature(SECRET, BODY, timestamp=int(time.time()))
+
+    assert readme_verify()(SECRET.hex(), BODY, header) is True
+
+
+def test_the_readme_receiver_refuses_a_changed_body() -> None:
+    header = notify.webhook_signature(SECRET, BODY, timestamp=int(time.time()))
+
+    assert readme_verify()(SECRET.hex(), BODY.replace(b"abc", b"abd"), header) is False
+
+
+def test_the_readme_receiver_refuses_an_old_signature() -> None:
+    header = notify.webhook_signature(SECRET, BODY, timestamp=int(time.time()) - 3600)
+
+    assert readme_verify()(SECRET.hex(), BODY, header) is False
+
+
+def test_the_readme_receiver_refuses_another_key() -> None:
+    header = notify.webhook_signature(notify.webhook_key("another token"), BODY, timestamp=int(time.time()))
+
+    assert readme_verify()(SECRET.hex(), BODY, header) is False
