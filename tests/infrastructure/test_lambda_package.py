@@ -74,3 +74,13 @@ def test_the_handler_imports_from_the_package_without_writing_bytecode(package: 
     # As on Lambda, where /var/task is read-only.
     env = {**os.environ, "PYTHONPATH": str(package), "PYTHONDONTWRITEBYTECODE": "1", "AWS_REGION": "us-east-1"}
     subprocess.run([PYTHON, "-c", "import handlers.trackback"], check=True, env=env, timeout=60)
+
+
+def test_every_function_of_the_template_has_a_build_target() -> None:
+    # `sam build` runs `make build-<LogicalId>` for each function with BuildMethod makefile: a missing
+    # target fails the build of the whole stack.
+    from linkback_infra.template import load_template
+
+    makefile = (ROOT / "functions" / "Makefile").read_text(encoding="utf-8")
+    targets = {line.split(":", 1)[0] for line in makefile.splitlines() if line.startswith("build-")}
+    assert {f"build-{function}" for function in load_template().functions} <= targets
