@@ -361,3 +361,67 @@ def test_mentions_in_the_dead_letter_queue_raise_an_alarm_to_the_topic(document:
     ]
     assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
     assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+# --------------------------------------------------------------------------- alarms and the dashboard
+
+
+def _alarms(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: resource["Properties"]
+        for name, resource in document["Resources"].items()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+    }
+
+
+def test_every_alarm_mails_the_alarm_topic_when_it_fires_and_when_it_clears(document: dict[str, Any]) -> None:
+    alarms = _alarms(document)
+    assert {
+        "DeadLetterAlarm",
+        "NotifyDeadLetterAlarm",
+        "FunctionErrorsAlarm",
+        "FunctionThrottlesAlarm",
+        "Api5xxAlarm",
+    } <= set(alarms)
+    for name, alarm in alarms.items():
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        assert alarm["OKActions"] == [{"Ref": "AlarmTopic"}], name
+        assert alarm["TreatMissingData"] == "notBreaching", name  # no traffic is not an outage
+
+
+@pytest.mark.parametrize(
+    ("alarm", "metric"), [("FunctionErrorsAlarm", "Errors"), ("FunctionThrottlesAlarm", "Throttles")]
+)
+def test_the_function_alarms_sum_the_metric_of_every_function(
+    document: dict[str, Any], template: Template, alarm: str, metric: str
+) -> None:
+    # Given the alarm's metric math
+    queries = _alarms(document)[alarm]["Metrics"]
+    (total,) = [query for query in queries if query.get("ReturnData")]
+    summed = [query for query in queries if not query.get("ReturnData")]
+    # Then it adds up exactly one series per function of the template, and nothing else
+    watched = [query["MetricStat"]["Metric"]["Dimensions"][0]["Value"] for query in summed]
+    assert sorted(watched, key=str) == sorted(({"Ref": function} for function in template.functions), key=str)
+    assert {query["MetricStat"]["Metric"]["MetricName"] for query in summed} == {metric}
+    assert total["Expression"] == f"SUM([{', '.join(query['Id'] for query in summed)}])"
+
+
+def test_the_api_alarm_watches_server_errors_of_this_api(document: dict[str, Any]) -> None:
+    alarm = _alarms(document)["Api5xxAlarm"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/ApiGateway", "5xx")
+    assert alarm["Dimensions"] == [{"Name": "ApiId", "Value": {"Ref": "HttpApi"}}]
+
+
+def test_the_dashboard_is_valid_json_and_shows_what_the_functions_emit(document: dict[str, Any]) -> None:
+    body = document["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    # Given the body with its ${...} references filled in as CloudFormation would
+    dashboard = json.loads(re.sub(r"\$\{[^}]+\}", "resolved", body))
+    custom = [w for w in dashboard["widgets"] if w["properties"]["metrics"][0][0] == "Linkback"]
+    metrics = {row[1] for widget in custom for row in widget["properties"]["metrics"]}
+    assert len(metrics) >= 10
+    # Then every custom metric it charts is one a handler really emits (EMF names under functions/handlers)
+    emitted = set()
+    for handler in (Path(__file__).resolve().parents[2] / "functions" / "handlers").glob("*.py"):
+        emitted |= set(re.findall(r'add_metric\(name="(\w+)"', handler.read_text(encoding="utf-8")))
+    emitted |= {f"Verified_{status}" for status in ("approved", "pending", "spam", "rejected", "deleted")}
+    assert metrics <= emitted, metrics - emitted
