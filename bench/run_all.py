@@ -27,6 +27,7 @@ def main() -> int:
         ["spam_eval.py", "--quiet"],
         ["verifier_concurrency.py"],
         ["end_to_end.py"],
+        ["load.py"],
         ["widget_render.py"],
     ]
     started, failed = time.perf_counter(), []

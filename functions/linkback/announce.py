@@ -51,7 +51,7 @@ class Announcer:
         record = self.repository.get(mention_id)
         if record is None or record.status != Status.PENDING:
             return []  # decided meanwhile: nothing to ask the owner
-        hold = f"{mention_id}#{record.verified_at or record.updated_at}"
+        hold = f"{mention_id}#{record.held_at or record.verified_at or record.updated_at}"
         delivered = []
         if self.mode == "each" and self.publish is not None and not self.repository.was_claimed(f"mail#{hold}"):
             from .notify import pending_mail

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from .faults import NO_FAULTS, FaultPlan, parse_faults
 from .urls import normalise_origin
 
 ModerationMode = Literal["auto", "manual"]
@@ -48,6 +49,10 @@ class Settings:
     webhook_url: str = ""
     one_click_hours: int = 72
     webhook_retry_s: int = 30
+    # The first retry of a transiently failed verification waits this long, each next one twice as long;
+    # 0 (unset: tests, the local stack without the template) leaves it to the queue's visibility timeout.
+    verify_retry_s: int = 0
+    faults: FaultPlan = NO_FAULTS  # development and tests only: LINKBACK_FAULTS (see faults.py)
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | os._Environ[str] = os.environ) -> Settings:
@@ -85,6 +90,8 @@ class Settings:
             webhook_url=environ.get("LINKBACK_WEBHOOK_URL", "").strip(),
             one_click_hours=int(environ.get("LINKBACK_ONE_CLICK_HOURS") or 72),
             webhook_retry_s=int(environ.get("LINKBACK_WEBHOOK_RETRY_SECONDS") or 30),
+            verify_retry_s=int(environ.get("LINKBACK_VERIFY_RETRY_SECONDS") or 0),
+            faults=parse_faults(environ.get("LINKBACK_FAULTS", "")),
         )
 
 

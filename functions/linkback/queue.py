@@ -54,6 +54,13 @@ class MentionQueue:
             QueueUrl=self.queue_url, MessageBody=encode_message(mention_id), MessageAttributes=attributes
         )
 
+    def delay_redelivery(self, receipt_handle: str, delay_s: int) -> None:
+        """Keep a received message invisible for `delay_s` from now: its next delivery comes no sooner."""
+        # ChangeMessageVisibility takes 0 to 43200 seconds (12 hours).
+        self._client.change_message_visibility(
+            QueueUrl=self.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=max(0, min(delay_s, 43200))
+        )
+
     def enqueue_many(self, mention_ids: list[str]) -> int:
         """Send in batches of ten (SQS's limit); returns how many were accepted."""
         sent = 0

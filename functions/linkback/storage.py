@@ -141,6 +141,7 @@ class MentionRecord(Model):
     recheck_key = UnicodeAttribute(null=True)
     moderation_key = UnicodeAttribute(null=True)
     history = ListAttribute(of=Change, default=list)  # the owner's decisions, oldest first
+    held_at = UnicodeAttribute(null=True)  # when it last became pending: one announcement per hold
     expires_at = NumberAttribute(null=True)  # the table's TTL: spam and rejected mentions are not kept forever
 
     public_by_target = PublicByTarget()
@@ -343,6 +344,8 @@ class MentionRepository:
             getattr(MentionRecord, name).set(value) if value is not None else getattr(MentionRecord, name).remove()
             for name, value in values.items()
         ]
+        if verdict.status == Status.PENDING and record.status != Status.PENDING:
+            actions.append(MentionRecord.held_at.set(stamp))
         actions += self._index_actions(verdict.status, record)
         actions.append(MentionRecord.attempts.add(1))
         # Only if nobody changed the status while we fetched: an owner's spam/delete must stand, and

@@ -23,8 +23,10 @@ from .storage import MentionRecord, MentionRepository, Verdict
 
 if TYPE_CHECKING:
     from .extract import Extracted
+    from .faults import Faults
     from .spam import Assessment
 
+ANNOUNCE_MEMORY_S = 30 * 86400
 # The spam step (screening.Screen in production): the rules' judgement of a page that does link.
 Screen = Callable[[MentionRecord, FetchedPage, LinkEvidence, "Extracted | None", datetime], "Assessment"]
 
@@ -165,7 +167,10 @@ def verify_mention(
     budget: FetchBudget | None = None,
     screen: Screen | None = None,
     notify: Callable[[str], None] | None = None,
+    faults: Faults | None = None,
 ) -> Outcome:
+    if faults is not None:  # development and tests only (LINKBACK_FAULTS)
+        faults.verification_started()
     record = repository.get(mention_id)
     if record is None:
         return Outcome(mention_id, None, "no such mention")
@@ -186,6 +191,8 @@ def verify_mention(
         repository.record_failed_attempt(record, str(error), now)
         raise
     else:
+        if faults is not None:
+            faults.after_fetch(mention_id)
         try:
             evidence = find_evidence(page, record.target)
         except ParseBudgetExceeded as error:
@@ -201,10 +208,17 @@ def verify_mention(
     previous = record.status  # record_verdict refreshes the record with what it wrote
     if not repository.record_verdict(record, verdict, now):
         return Outcome(mention_id, None, "the mention changed during verification")
+    if faults is not None:
+        faults.after_write(mention_id)
     if verdict.status == Status.SPAM and previous != Status.SPAM and screen is not None:
         from .spam import registrable_domain
 
         repository.record_offence(record.sender_ip, registrable_domain(record.source), now)
-    if verdict.status == Status.PENDING and previous != Status.PENDING and notify is not None:
-        notify(mention_id)  # after the write: the notifier reads the record as stored
+    if verdict.status == Status.PENDING and notify is not None:
+        # Once per hold, even across a crash between the write and here: the marker is written after the
+        # notification is queued (a crash in between queues it twice; the announcer mails once per hold).
+        announced = f"announce#{mention_id}#{record.held_at or record.verified_at}"
+        if not repository.was_claimed(announced):
+            notify(mention_id)  # after the write: the notifier reads the record as stored
+            repository.claim_once(announced, now=now, keep_s=ANNOUNCE_MEMORY_S)
     return Outcome(mention_id, verdict.status, verdict.reason)

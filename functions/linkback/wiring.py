@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import events, intake
 from .config import settings
+from .faults import Faults
 from .fetch import SafeFetcher
 from .intake import IntakeLimits, Ping, Receipt
 from .model import Protocol, utc_now
@@ -23,6 +24,7 @@ __all__ = [
     "admin_secret",
     "akismet",
     "announcer",
+    "faults",
     "fetcher",
     "intake_limits",
     "notify_queue",
@@ -44,7 +46,24 @@ USER_AGENT = "linkback/0.1 (+{about}; verifying a link to {{site}})"
 
 @lru_cache(maxsize=1)
 def repository() -> MentionRepository:
-    return MentionRepository(settings().table_name, settings().region, retention_days=settings().spam_retention_days)
+    built = MentionRepository(settings().table_name, settings().region, retention_days=settings().spam_retention_days)
+    injected = faults()
+    if injected is not None and injected.plan.dynamodb_s:
+        from .storage import Allowance, ListEntry, Marker, MentionRecord, SiteToken
+
+        # pynamodb 6 builds one botocore client per model class (Model._get_connection().connection.client),
+        # bound to the table just now: every one of them must see the outage.
+        for model in (MentionRecord, SiteToken, Allowance, ListEntry, Marker):
+            injected.throttle(model._get_connection().connection.client)
+    return built
+
+
+@lru_cache(maxsize=1)
+def faults() -> Faults | None:
+    """This process's injected faults (LINKBACK_FAULTS, development and tests only); None, as in AWS,
+    when there are none."""
+    plan = settings().faults
+    return Faults(plan) if plan else None
 
 
 @lru_cache(maxsize=1)
@@ -222,6 +241,7 @@ def reset() -> None:
     """Forget everything built from the environment (tests and the local stack change it)."""
     settings.cache_clear()
     repository.cache_clear()
+    faults.cache_clear()
     verify_queue.cache_clear()
     fetcher.cache_clear()
     rate_limiter.cache_clear()

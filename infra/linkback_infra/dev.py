@@ -175,6 +175,7 @@ class LocalStack:
     log_level: str = "INFO"
     allow_private_sources: bool = False
     visibility_timeout: int | None = None  # None: the template's
+    faults: str = ""  # LINKBACK_FAULTS (faults.py): development and tests only
     parameters: dict[str, str] = field(default_factory=dict)  # template parameter overrides
     akismet_key: str = ""  # stored in the local SSM as AKISMET_PARAMETER when given
     akismet_url: str = ""
@@ -242,11 +243,21 @@ class LocalStack:
                 "AWS_ENDPOINT_URL_SSM": sqs_server.endpoint_url,
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "LINKBACK_ALLOW_PRIVATE_SOURCES": "1" if self.allow_private_sources else "0",
+                # Only what this stack was asked for, never a leftover of the shell.
+                "LINKBACK_FAULTS": self.faults,
             }
         )
         from linkback import wiring
 
         wiring.reset()
+
+        def loses_ack() -> bool:
+            # Looked up per batch: wiring.reset() below replaces this process's faults.
+            faults = wiring.faults()
+            if faults is None or not faults.loses_ack():
+                return False
+            print("linkback dev: injected fault: a verify batch's acknowledgement is lost", flush=True)
+            return True
 
         for consumer in self.template.consumers:
             queue = queues[consumer.queue]
@@ -259,6 +270,8 @@ class LocalStack:
                 batch_size=consumer.batch_size,
                 timeout_s=self.template.function_timeout(consumer.function),
                 region=REGION,
+                # The verifier's batches only: the fault is about a verification whose ack is lost.
+                loses_ack=loses_ack if consumer.handler == "handlers.verify.handler" else None,
             )
             poller.start()
             self._parts.append(poller)

@@ -1,14 +1,22 @@
-"""`linkback export`: a page's approved mentions fetched at build time, for sites that want no JS.
+"""`linkback export`: what a site's mentions can leave as.
 
-The same feed the widget reads, every page of it, written as one jf2 document a static-site generator
-can read as data (Hugo `data/`, Jekyll `_data/`, Eleventy `_data/`).
+- A page's approved mentions fetched at build time, for sites that want no JS: the same feed the widget
+  reads, every page of it, written as one jf2 document a static-site generator can read as data
+  (Hugo `data/`, Jekyll `_data/`, Eleventy `_data/`).
+- The owner's export of a site: every mention in every status, through the admin API, as jf2 that
+  `linkback import jf2` reads back (moving to another stack) or as CSV for a spreadsheet.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+from types import SimpleNamespace
 from typing import Any
 
 import requests
+
+from linkback.feed import entry
 
 PER_PAGE = 100  # the API's largest page
 LAST_PAGE = 200  # the API's last page number
@@ -35,3 +43,114 @@ def export_feed(api: str, targets: list[str], timeout_s: float = 30) -> dict[str
         if len(batch) < PER_PAGE:
             break
     return {"type": "feed", "name": "Webmentions", "children": children}
+
+
+# --- the owner's export: every mention of a site, in any status, through the admin API ------------
+
+ADMIN_PAGE = 100  # the admin API's largest page
+CSV_COLUMNS = (
+    "id",
+    "protocol",
+    "status",
+    "source",
+    "target",
+    "received_at",
+    "published",
+    "title",
+    "author_name",
+    "author_url",
+    "excerpt",
+    "spam_score",
+)
+# OWASP "CSV Injection": a spreadsheet runs a cell that starts with one of these as a formula
+# (`=HYPERLINK(...)`, `@SUM(...)`, `-2+3+cmd|' /C calc'!A0`), and a sender chooses the titles, names
+# and excerpts. A leading apostrophe makes the cell text; tab and carriage return start one in some
+# spreadsheets' import too.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def owner_entry(mention: dict[str, Any]) -> dict[str, Any]:
+    """A mention as the admin API shows it, as the same jf2 entry the public feed has (`feed.entry`),
+    plus what only the owner sees in a `linkback` member: `linkback import jf2` reads it back."""
+    author = mention.get("author") or {}
+    record = SimpleNamespace(
+        pk=mention["id"],
+        source=mention["source"],
+        target=mention["target"],
+        protocol=mention.get("protocol"),
+        received_at=mention.get("received_at"),
+        published=mention.get("published"),
+        entry_url=mention.get("entry_url"),
+        title=mention.get("title"),
+        excerpt=mention.get("excerpt"),
+        author_name=author.get("name"),
+        author_url=author.get("url"),
+        author_photo=author.get("photo"),
+        wm_property=mention.get("wm_property") or "mention-of",
+        rsvp=mention.get("rsvp"),
+    )
+    document = entry(record)
+    document["linkback"] = {
+        "status": mention.get("status"),
+        "status_reason": mention.get("status_reason"),
+        "site": mention.get("site"),
+        "updated_at": mention.get("updated_at"),
+        "verified_at": mention.get("verified_at"),
+        "deleted_by": mention.get("deleted_by"),
+        "spam_score": mention.get("spam_score") or 0,
+        "spam_reasons": list(mention.get("spam_reasons") or []),
+    }
+    return document
+
+
+def owner_export(client: Any, site: str, statuses: tuple[str, ...]) -> dict[str, Any]:
+    """Every mention of `site` in `statuses`, page after page of the admin API, oldest first, as one
+    jf2 feed."""
+    children: list[dict[str, Any]] = []
+    for status in statuses:
+        cursor = None
+        while True:
+            page = client.list(site, status, ADMIN_PAGE, cursor)
+            children += [owner_entry(mention) for mention in page.mentions]
+            cursor = page.next_cursor
+            if not cursor:
+                break
+    children.sort(key=lambda child: (child.get("wm-received") or "", child["wm-id"]))
+    return {"type": "feed", "name": "Webmentions", "children": children}
+
+
+def safe_cell(value: Any) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_row(child: dict[str, Any]) -> list[str]:
+    """One jf2 entry (the public feed's, or `owner_entry`'s) as a row under `CSV_COLUMNS`."""
+    ours = child.get("linkback") or {}
+    author = child.get("author") or {}
+    content = child.get("content") or {}
+    values = (
+        child.get("wm-id"),
+        child.get("wm-protocol"),
+        ours.get("status") or "approved",  # the public feed holds approved mentions only
+        child.get("wm-source"),
+        child.get("wm-target"),
+        child.get("wm-received"),
+        child.get("published"),
+        child.get("name"),
+        author.get("name"),
+        author.get("url"),
+        content.get("text"),
+        ours.get("spam_score", 0),
+    )
+    return [safe_cell(value) for value in values]
+
+
+def csv_text(children: list[dict[str, Any]]) -> str:
+    """A header row and one row per mention; the csv module quotes commas, quotes and line breaks."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(csv_row(child) for child in children)
+    return buffer.getvalue()

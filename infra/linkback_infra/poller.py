@@ -1,6 +1,9 @@
 """The SQS event source mapping's part: poll the queue, invoke the consumer with batches, delete
 only what the consumer did not report as failed (ReportBatchItemFailures), so redelivery after the
-visibility timeout and the redrive to the DLQ happen in the queue itself, as in AWS."""
+visibility timeout and the redrive to the DLQ happen in the queue itself, as in AWS.
+
+`loses_ack` (LINKBACK_FAULTS before_ack, development and tests only) makes a batch end as if the
+function died after its work and before the answer: nothing is deleted, everything comes back."""
 
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ class QueuePoller:
         wait_s: int = 1,
         timeout_s: int = 30,
         region: str = "us-east-1",
+        loses_ack: Callable[[], bool] | None = None,
     ) -> None:
         self.sqs = sqs
         self.queue_url = queue_url
@@ -43,6 +47,7 @@ class QueuePoller:
         self.wait_s = wait_s
         self.timeout_s = timeout_s
         self.region = region
+        self.loses_ack = loses_ack
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -64,6 +69,8 @@ class QueuePoller:
         except Exception:
             failed = {message["MessageId"] for message in messages}
         done = [message for message in messages if message["MessageId"] not in failed]
+        if done and self.loses_ack is not None and self.loses_ack():
+            return BatchResult(len(messages), len(messages))
         if done:
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,

@@ -347,7 +347,14 @@ def test_the_abuse_limits_are_parameters_every_function_learns(template: Templat
         "30",
         "20",
     )
-    refs = {**defaults, "Sites": "https://example.com", "MentionsTable": "t", "HttpApi": "api", "NotifyQueue": "q"}
+    refs = {
+        **defaults,
+        "Sites": "https://example.com",
+        "MentionsTable": "t",
+        "HttpApi": "api",
+        "NotifyQueue": "q",
+        "VerifyQueue": "q",
+    }
     environment = template.function_environment("VerifyFunction", refs)
     assert environment["LINKBACK_SOURCE_HOST_FETCHES_PER_MINUTE"] == "20"
     assert environment["LINKBACK_ABOUT_URL"].endswith("/about")
@@ -417,7 +424,12 @@ def test_the_dashboard_is_valid_json_and_shows_what_the_functions_emit(document:
     # Given the body with its ${...} references filled in as CloudFormation would
     dashboard = json.loads(re.sub(r"\$\{[^}]+\}", "resolved", body))
     custom = [w for w in dashboard["widgets"] if w["properties"]["metrics"][0][0] == "Linkback"]
-    metrics = {row[1] for widget in custom for row in widget["properties"]["metrics"]}
+    metrics = {
+        row[1]
+        for widget in custom
+        for row in widget["properties"]["metrics"]
+        if isinstance(row[1], str) and row[1] != "."
+    }
     assert len(metrics) >= 10
     # Then every custom metric it charts is one a handler really emits (EMF names under functions/handlers)
     emitted = set()
