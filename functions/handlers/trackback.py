@@ -8,6 +8,8 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+# wiring.receive imports intake on use; importing it here keeps that cost in init, not on the first ping.
+import linkback.intake  # noqa: F401
 from linkback import events, trackback, wiring
 from linkback.errors import LinkbackError, TargetNotAccepted
 from linkback.model import Protocol

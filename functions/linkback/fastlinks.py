@@ -16,6 +16,7 @@ from html import unescape
 from urllib.parse import urlsplit
 
 from .links import (
+    _SPACE,
     CONTEXT_CHARS,
     FEED_SLICE,
     LINK_ATTRIBUTES,
@@ -65,6 +66,53 @@ _FAST_ATTRIBUTE = (
 )
 _FAST_START_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)" + _FAST_ATTRIBUTE * 8 + r"[ \t\n\r\f]*(/?)>")
 _LT_RUN = re.compile(r"<+")
+
+# A run of tokens the scanner would only count, read with one linear match instead of one loop turn each:
+# text without markup, complete character references, and tags whose start or end changes nothing but
+# the text (a space for the block ends). Quoted values hold no '>', so every tag in a run is `<[^>]*>`;
+# every '&' starts a complete reference or stands before a space, so unescaping the run's text at once
+# gives what unescaping each piece between tags gives. Possessive, so a failed match never backtracks.
+_WS = r"[ \t\n\r\f]"
+_ANY_VALUE = r"""(?:'[^'>]*'|"[^">]*"|[^\s"'=<>`]+(?=[\s>]))"""
+# A value that cannot name another host: no scheme (':'), not network-path ('//'), no character
+# reference, nothing urlsplit removes or strip() trims, so it resolves against the base URL's host.
+_HOST_KEEPING = r"[-a-zA-Z0-9_.~!$()*+,;@/?#%]"
+_HOST_KEEPING_VALUE = (
+    rf"""(?:'(?!//)(?:{_HOST_KEEPING}|=)*'|"(?!//)(?:{_HOST_KEEPING}|=)*"|(?!//){_HOST_KEEPING}+(?=[\s>]))"""
+)
+
+
+def _attributes(value: str) -> str:
+    return rf"(?:{_WS}+[a-zA-Z_:@][-a-zA-Z0-9_:.@]*(?:{_WS}*={_WS}*{value})?)*+{_WS}*/?>"
+
+
+_LINK_NAMES = "|".join(sorted(LINK_ATTRIBUTES, key=len, reverse=True))
+_QUIET_START_TAG = (
+    rf"<(?!(?i:{'|'.join(sorted(_START_TAGS, key=len, reverse=True))})[ \t\n\r\f/>])[a-zA-Z][a-zA-Z0-9-]*"
+    + _attributes(_ANY_VALUE)
+)
+_QUIET_END_TAG = r"</(?!(?i:title|svg|math|script|style|template|noscript)>)[a-zA-Z][-.a-zA-Z0-9:_]*>"
+_COMPLETE_REFERENCE = r"&(?:[a-zA-Z0-9]+;|#[0-9]+;|#[xX][0-9a-fA-F]+;|(?=[ \t\n\f]))"
+
+
+def _quiet_run(link_value: str | None) -> re.Pattern[str]:
+    link_tag = "" if link_value is None else rf"|<(?i:{_LINK_NAMES})(?=[ \t\n\r\f/>])" + _attributes(link_value)
+    return re.compile(rf"(?:[^<&]++|{_COMPLETE_REFERENCE}|{_QUIET_START_TAG}|{_QUIET_END_TAG}{link_tag})*+")
+
+
+_QUIET_RUN = _quiet_run(None)
+_QUIET_RUN_HOST_KEEPING_LINKS = _quiet_run(_HOST_KEEPING_VALUE)  # relative links resolve to another host
+_QUIET_RUN_ANY_LINKS = _quiet_run(_ANY_VALUE)  # the link is already found
+_BLOCK_END = re.compile(r"</(?i:p|div|li|br|h[1-6]|td|blockquote)>")  # links._LinkScanner.handle_endtag
+_TAG = re.compile(r"<[^>]*>")
+_PLAIN_PATH = re.compile(r"/(?:[-a-zA-Z0-9_~]+/)*[-a-zA-Z0-9_~]*")
+
+
+def _text_of(run: str) -> str:
+    """The text the scanner would have recorded for a quiet run (or several, concatenated)."""
+    if "<" in run:
+        run = _TAG.sub("", _BLOCK_END.sub(" ", run))
+    return unescape(run) if "&" in run else run
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
@@ -98,19 +146,27 @@ class _FastScanner(_LinkScanner):
     def __init__(self, target: str, base_url: str, deadline: float) -> None:
         super().__init__(target=target, base_url=base_url, deadline=deadline)
         self.tokens = 0
-        self.target_netloc = urlsplit(target).netloc
-        self.netloc_of_base: tuple[str, str | None] = ("", None)
+        parts = urlsplit(target)
+        self.target_netloc = parts.netloc
+        self.target_origin = (parts.scheme, parts.netloc)
+        self.target_path = target[len(f"{parts.scheme}://{parts.netloc}") :]  # path and query, as normalised
+        self.origin_of_base: tuple[str, tuple[str, str] | None] = ("", None)
+        # Quiet runs read before the link is found: their text matters only if a link follows, so it is
+        # worked out then (most pages that do not link never pay for it).
+        self.quiet_runs: list[str] = []
+        self.context_complete = False  # the text after the link already decides the evidence
 
-    def _base_netloc(self) -> str | None:
-        """The normal netloc every relative link resolves to (None when the base URL is unusable)."""
-        base, netloc = self.netloc_of_base
+    def base_origin(self) -> tuple[str, str] | None:
+        """The normal (scheme, netloc) every relative link resolves to (None when the base URL is unusable)."""
+        base, origin = self.origin_of_base
         if base != self.base_url:
             try:
-                netloc = urlsplit(normalise_url(self.base_url)).netloc
+                parts = urlsplit(normalise_url(self.base_url))
+                origin = (parts.scheme, parts.netloc)
             except (InvalidUrl, ValueError):
-                netloc = None
-            self.netloc_of_base = (self.base_url, netloc)
-        return netloc
+                origin = None
+            self.origin_of_base = (self.base_url, origin)
+        return origin
 
     def _is_target(self, value: str) -> bool:
         # Cheap, sound rejections before urljoin + normalise_url (most links point elsewhere): a
@@ -122,10 +178,78 @@ class _FastScanner(_LinkScanner):
                 if absolute.group(1).lower().rstrip(".") != self.target_netloc:
                     return False
             elif ":" not in stripped and stripped[:2] != "//":
-                netloc = self._base_netloc()
-                if netloc is not None and netloc != self.target_netloc:
-                    return False
+                origin = self.base_origin()
+                if origin is not None:
+                    if origin[1] != self.target_netloc:
+                        return False
+                    if _PLAIN_PATH.fullmatch(stripped):
+                        # No dot-segment, no escape, no empty segment (urljoin drops those), no query:
+                        # already in normal form, so the URL is the base's origin and this path.
+                        return origin == self.target_origin and stripped == self.target_path
         return super()._is_target(value)
+
+    def add_quiet_run(self, run: str) -> None:
+        if self.link_tag is None:
+            self.quiet_runs.append(run)
+            return
+        # After the link, text matters until evidence() has its 2 * CONTEXT_CHARS (whitespace collapsed)
+        # and the raw text is as long (find_link's stop): read the run a growing head at a time until then.
+        window = 4 * CONTEXT_CHARS
+        while not self.context_complete:
+            cut = run.find("<", window) if len(run) > window else -1
+            text = _text_of(run if cut < 0 else run[:cut])
+            if text:
+                super()._add_text(text)
+            if self.text_length - self.link_offset > 2 * CONTEXT_CHARS:
+                after = "".join(self.text_parts)[self.link_offset :]
+                self.context_complete = len(_SPACE.sub(" ", after).rstrip()) > 2 * CONTEXT_CHARS
+            if cut < 0:
+                return
+            run = run[cut:]
+            window *= 4
+
+    def _add_text(self, data: str) -> None:
+        if self.quiet_runs:
+            self._add_quiet_text()
+        super()._add_text(data)
+
+    def _add_quiet_text(self) -> None:
+        text = _text_of("".join(self.quiet_runs))
+        self.quiet_runs = []
+        if text:
+            super()._add_text(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        super().handle_starttag(tag, attrs)
+        if self.quiet_runs and self.link_tag is not None:
+            self._add_text_before_link()
+
+    def _add_text_before_link(self) -> None:
+        """Only the end of the text before the link is read (evidence() keeps CONTEXT_CHARS of it once
+        whitespace is collapsed): the quiet runs are turned into text from their end, a growing tail at a
+        time, until that tail alone holds more than enough; the text before it is then dropped."""
+        runs = "".join(self.quiet_runs)
+        self.quiet_runs = []
+        window = 4 * CONTEXT_CHARS
+        while True:
+            # every '<' in a quiet run starts a whole tag, and every reference ends before the next one
+            cut = runs.rfind("<", 0, len(runs) - window) if len(runs) > window else -1
+            tail = _text_of(runs[max(cut, 0) :])
+            if len(_SPACE.sub(" ", tail).lstrip()) > CONTEXT_CHARS:
+                self.text_parts = [tail]  # what precedes it cannot change the evidence
+                self.text_length = len(tail)
+                break
+            if cut <= 0:
+                if tail:
+                    super()._add_text(tail)
+                break
+            window *= 4
+        self.link_offset = self.text_length
+
+    def evidence(self) -> LinkEvidence | None:
+        if self.quiet_runs and self.link_tag is not None:
+            self._add_quiet_text()
+        return super().evidence()
 
     def _check_budget(self) -> None:
         self.tokens += 1
@@ -345,6 +469,22 @@ class _Tokenizer:
             return self._bogus_comment(i)
         return end  # -1 when unterminated
 
+    # --- runs of quiet tokens ----------------------------------------------------------------------
+
+    def _quiet_run(self, i: int) -> int:
+        """Read the quiet tokens from i up to the end of the slice at most; where they stop."""
+        scanner = self.scanner
+        if scanner.link_tag is not None:
+            pattern = _QUIET_RUN_ANY_LINKS
+        else:
+            origin = scanner.base_origin()
+            elsewhere = origin is not None and origin[1] != scanner.target_netloc
+            pattern = _QUIET_RUN_HOST_KEEPING_LINKS if elsewhere else _QUIET_RUN
+        end = pattern.match(self.text, i, self.next_slice).end()
+        if end > i:
+            scanner.add_quiet_run(self.text[i:end])
+        return end
+
     # --- the main loop ------------------------------------------------------------------------------
 
     def run(self) -> None:
@@ -367,6 +507,8 @@ class _Tokenizer:
                     # No '>' and no '&' left: every token left is read as text, so all of it is.
                     scanner.handle_data(text[i:n])
                     return
+                if not closing and i < self.next_slice and not scanner.in_title and not scanner.invisible_depth:
+                    i = self._quiet_run(i)
                 j = text.find("<", i)
                 if j < 0:
                     j = n
