@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable
 from html import unescape
 from urllib.parse import urlsplit
 
@@ -34,6 +35,7 @@ _START_TAGS = frozenset(LINK_ATTRIBUTES) | {"base", "title", "svg", "math", "br"
 _START_TAGS |= frozenset({"template", "noscript"})
 _END_TAGS = frozenset({"title", "svg", "math", "script", "style", "template", "noscript", "p", "div", "li", "br"})
 _END_TAGS |= frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "td", "blockquote"})
+_BLOCK_END_TAGS = ("p", "div", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "td", "blockquote")
 _CDATA = ("script", "style")
 _CDATA_END = {tag: re.compile(rf"</\s*{tag}\s*>", re.I) for tag in _CDATA}  # html.parser's set_cdata_mode
 _BUDGET_EVERY = 512  # tokens between two looks at the thread's CPU time
@@ -83,27 +85,40 @@ _HOST_KEEPING_VALUE = (
 
 
 def _attributes(value: str) -> str:
-    return rf"(?:{_WS}+[a-zA-Z_:@][-a-zA-Z0-9_:.@]*(?:{_WS}*={_WS}*{value})?)*+{_WS}*/?>"
+    return rf"(?:{_WS}++[a-zA-Z_:@][-a-zA-Z0-9_:.@]*+(?:{_WS}*+={_WS}*+{value})?+)*+{_WS}*+/?>"
 
 
-_LINK_NAMES = "|".join(sorted(LINK_ATTRIBUTES, key=len, reverse=True))
-_QUIET_START_TAG = (
-    rf"<(?!(?i:{'|'.join(sorted(_START_TAGS, key=len, reverse=True))})[ \t\n\r\f/>])[a-zA-Z][a-zA-Z0-9-]*"
-    + _attributes(_ANY_VALUE)
-)
-_QUIET_END_TAG = r"</(?!(?i:title|svg|math|script|style|template|noscript)>)[a-zA-Z][-.a-zA-Z0-9:_]*>"
-_COMPLETE_REFERENCE = r"&(?:[a-zA-Z0-9]+;|#[0-9]+;|#[xX][0-9a-fA-F]+;|(?=[ \t\n\f]))"
+def _names(names: Iterable[str]) -> str:
+    """An alternation of ASCII names in any case, as a tree on their first letter (the `re` module tries
+    alternatives one by one, and re.I would also let 'ſ' stand for 's')."""
+    by_first: dict[str, list[str]] = {}
+    for name in sorted(names, key=len, reverse=True):
+        by_first.setdefault(name[0], []).append(name[1:])
+    branches = []
+    for first, rests in sorted(by_first.items()):
+        longer = "|".join("".join(f"[{c}{c.upper()}]" if c.isalpha() else c for c in rest) for rest in rests if rest)
+        branch = f"[{first}{first.upper()}]"
+        if longer:
+            branch += f"(?:{longer})" + ("?" if "" in rests else "")
+        branches.append(branch)
+    return f"(?:{'|'.join(branches)})"
+
+
+_QUIET_START_TAG = rf"(?!{_names(_START_TAGS)}[ \t\n\r\f/>])[a-zA-Z][a-zA-Z0-9-]*+" + _attributes(_ANY_VALUE)
+_CHANGING_END_TAGS = ("title", "svg", "math", "script", "style", "template", "noscript")
+_QUIET_END_TAG = rf"/(?!{_names(_CHANGING_END_TAGS)}>)[a-zA-Z][-.a-zA-Z0-9:_]*+>"
+_COMPLETE_REFERENCE = r"&(?:[a-zA-Z0-9]++;|#[0-9]++;|#[xX][0-9a-fA-F]++;|(?=[ \t\n\f]))"
 
 
 def _quiet_run(link_value: str | None) -> re.Pattern[str]:
-    link_tag = "" if link_value is None else rf"|<(?i:{_LINK_NAMES})(?=[ \t\n\r\f/>])" + _attributes(link_value)
-    return re.compile(rf"(?:[^<&]++|{_COMPLETE_REFERENCE}|{_QUIET_START_TAG}|{_QUIET_END_TAG}{link_tag})*+")
+    link_tag = "" if link_value is None else rf"|{_names(LINK_ATTRIBUTES)}(?=[ \t\n\r\f/>])" + _attributes(link_value)
+    return re.compile(rf"(?:[^<&]++|<(?:{_QUIET_END_TAG}|{_QUIET_START_TAG}{link_tag})|{_COMPLETE_REFERENCE})*+")
 
 
 _QUIET_RUN = _quiet_run(None)
 _QUIET_RUN_HOST_KEEPING_LINKS = _quiet_run(_HOST_KEEPING_VALUE)  # relative links resolve to another host
 _QUIET_RUN_ANY_LINKS = _quiet_run(_ANY_VALUE)  # the link is already found
-_BLOCK_END = re.compile(r"</(?i:p|div|li|br|h[1-6]|td|blockquote)>")  # links._LinkScanner.handle_endtag
+_BLOCK_END = re.compile(rf"</{_names(_BLOCK_END_TAGS)}>")  # links._LinkScanner.handle_endtag adds a space
 _TAG = re.compile(r"<[^>]*>")
 _PLAIN_PATH = re.compile(r"/(?:[-a-zA-Z0-9_~]+/)*[-a-zA-Z0-9_~]*")
 

@@ -134,7 +134,7 @@ def act(
             feedback.report(record, spam=True)
         elif status == Status.APPROVED and was_spam:
             feedback.report(record, spam=False)
-    return ActionResult(mention_id, repository.get(mention_id), None, listed)
+    return ActionResult(mention_id, record, None, listed)  # the update refreshed it with what it wrote
 
 
 def parse_status(value: str | None) -> Status:
