@@ -153,7 +153,7 @@ def spam_feedback() -> AkismetFeedback | None:
     return AkismetFeedback(client, logger)
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=8)  # one client per service (SNS and SQS in the notifier), each made once
 def _aws_client(service: str) -> Any:
     import boto3
 
