@@ -5,15 +5,20 @@ included: an unterminated comment or tag is read as text at the end of the page,
 but finds every token with `str.find` and short, linear regular expressions matched at a position.
 Where `html.parser` would rescan the rest of the page for every unterminated "<a", "<!--" or "</"
 (CPython gh-135462, quadratic), the searches here are memoised, so the cost stays linear in the page.
-The same handlers (`links._LinkScanner`) decide what is a link, the title and the context.
+The same handlers (`links._LinkScanner`) decide what is a link, the title and the context; runs of
+tokens that would change nothing but the text are read with one match each, their text worked out only
+when a link makes it matter, and a page that cannot spell the target's host is not tokenized at all.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Iterable
+from encodings.idna import nameprep
 from html import unescape
+from html.entities import html5
 from urllib.parse import urlsplit
 
 from .links import (
@@ -90,7 +95,7 @@ def _attributes(value: str) -> str:
 
 def _names(names: Iterable[str]) -> str:
     """An alternation of ASCII names in any case, as a tree on their first letter (the `re` module tries
-    alternatives one by one, and re.I would also let 'ſ' stand for 's')."""
+    alternatives one by one, and re.I would also let the long s, U+017F, stand for 's')."""
     by_first: dict[str, list[str]] = {}
     for name in sorted(names, key=len, reverse=True):
         by_first.setdefault(name[0], []).append(name[1:])
@@ -116,7 +121,27 @@ def _quiet_run(link_value: str | None) -> re.Pattern[str]:
 
 
 _QUIET_RUN = _quiet_run(None)
-_QUIET_RUN_HOST_KEEPING_LINKS = _quiet_run(_HOST_KEEPING_VALUE)  # relative links resolve to another host
+
+
+@functools.lru_cache(maxsize=64)
+def _quiet_run_for(target_netloc: str, relative_links_elsewhere: bool) -> re.Pattern[str]:
+    """Quiet runs for links that cannot be to this netloc: absolute http(s) links whose plain host is
+    another (what _FastScanner._is_target rejects without urljoin), and relative links too when the base
+    URL is on another host."""
+    netloc = "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in target_netloc)
+
+    def absolute(end: str, more: str) -> str:
+        # the host runs to the first '/', '?', '#' or the value's end: that is the netloc urlsplit reads
+        path = rf"(?:[/?#](?:{_HOST_KEEPING}|[{more}])*+)?"
+        return rf"[hH][tT][tT][pP][sS]?://(?!{netloc}\.*+(?:[/?#]|{end}))[a-zA-Z0-9.-]++{path}"
+
+    single, double, bare = absolute("'", ":="), absolute('"', ":="), absolute(r"[\s>]", ":")
+    values = ["'" + single + "'", '"' + double + '"', bare + r"(?=[\s>])"]
+    if relative_links_elsewhere:
+        values.append(_HOST_KEEPING_VALUE)
+    return _quiet_run(f"(?:{'|'.join(values)})")
+
+
 _QUIET_RUN_ANY_LINKS = _quiet_run(_ANY_VALUE)  # the link is already found
 _BLOCK_END = re.compile(rf"</{_names(_BLOCK_END_TAGS)}>")  # links._LinkScanner.handle_endtag adds a space
 _TAG = re.compile(r"<[^>]*>")
@@ -128,6 +153,8 @@ def _text_of(run: str) -> str:
     if "<" in run:
         run = _TAG.sub("", _BLOCK_END.sub(" ", run))
     return unescape(run) if "&" in run else run
+
+
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
@@ -198,7 +225,7 @@ class _FastScanner(_LinkScanner):
                     if origin[1] != self.target_netloc:
                         return False
                     if _PLAIN_PATH.fullmatch(stripped):
-                        # No dot-segment, no escape, no empty segment (urljoin drops those), no query:
+                        # No dot-segment, no escape, no empty segment (kept out of caution), no query:
                         # already in normal form, so the URL is the base's origin and this path.
                         return origin == self.target_origin and stripped == self.target_path
         return super()._is_target(value)
@@ -494,7 +521,7 @@ class _Tokenizer:
         else:
             origin = scanner.base_origin()
             elsewhere = origin is not None and origin[1] != scanner.target_netloc
-            pattern = _QUIET_RUN_HOST_KEEPING_LINKS if elsewhere else _QUIET_RUN
+            pattern = _quiet_run_for(scanner.target_netloc, elsewhere)
         end = pattern.match(self.text, i, self.next_slice).end()
         if end > i:
             scanner.add_quiet_run(self.text[i:end])
@@ -636,9 +663,75 @@ class _Tokenizer:
             scanner.handle_data(unescape(text[i:n]))
 
 
+# --- pages that cannot name the target's host ---------------------------------------------------------
+
+_HOST_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+_IDNA_DOTS = frozenset("\u3002\uff0e\uff61")  # label separators of Python's idna codec besides "."
+_PLAIN_HOST = re.compile(r"[a-z0-9.-]+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NUMERIC_REFERENCE = re.compile(r"&#(?:[0-9]+|[xX][0-9a-fA-F]+);?")
+_NAMED_REFERENCE = re.compile(r"&([a-zA-Z0-9]+)")
+
+
+@functools.lru_cache(maxsize=4096)
+def _spells_host(char: str) -> bool:
+    """Whether `char` can stand in a host name that normalise_url reads as an ASCII one: a host character
+    itself, a tab or newline (urlsplit removes them), or a character that nameprep (IDNA 2003, applied to
+    non-ASCII labels) maps to host characters or to nothing (fullwidth 'e', superscript '1', the soft hyphen)."""
+    if char.isascii():
+        return char in _HOST_CHARACTERS or char in "\t\n\r"
+    if char in _IDNA_DOTS:
+        return True
+    try:
+        mapped = nameprep(char)
+    except UnicodeError:
+        return False  # prohibited in a host name: normalise_url rejects the URL
+    return all(c in _HOST_CHARACTERS for c in mapped)
+
+
+@functools.cache
+def _host_spelling_names() -> frozenset[str]:
+    """Names of character references (with or without their ';') that decode to a character spelling a
+    host. Built on first use, not at import: running nameprep over 2,231 entities costs ~10 ms of the
+    verifier's cold start, and only pages with named references ever ask."""
+    return frozenset(name.rstrip(";") for name, value in html5.items() if any(_spells_host(c) for c in value))
+
+
+def _cannot_link(html: str, scanner: _FastScanner) -> bool:
+    """Whether no attribute of `html` can hold a URL whose normal form has the target's host, so the page
+    cannot link to the target, without tokenizing it (sound, not complete: False means "read it").
+
+    With the base URL on another host, a link to the target is absolute or network-path, or relative to a
+    <base> that is: either way the target's host is written in the page, in some case, possibly split by
+    tabs or newlines, possibly through character references or non-ASCII characters IDNA maps to ASCII."""
+    host = urlsplit(scanner.target).hostname or ""
+    origin = scanner.base_origin()
+    if origin is None or origin[1] == scanner.target_netloc or "xn--" in host or not _PLAIN_HOST.fullmatch(host):
+        return False  # relative links may resolve to it, or its host has other spellings (IDN, IP)
+    lowered = html.lower()
+    if host in lowered:  # a <base> moving the base URL to that host spells it in its own href
+        return False
+    if host in lowered.replace("\t", "").replace("\n", "").replace("\r", ""):
+        return False
+    if not html.isascii() and any(_spells_host(c) for c in set(_NON_ASCII.findall(html))):
+        return False
+    if "&" in html:
+        for reference in set(_NUMERIC_REFERENCE.findall(html)):
+            if any(_spells_host(c) for c in unescape(reference)):
+                return False
+        for name in set(_NAMED_REFERENCE.findall(html)):
+            # html.unescape also reads the longest known prefix of an unknown name ("&sup1x" is "¹x")
+            names = _host_spelling_names()
+            if any(name[:length] in names for length in range(1, min(len(name), 32) + 1)):
+                return False
+    return True
+
+
 def find_link(html: str, *, base_url: str, target: str, budget_s: float = PARSE_BUDGET_S) -> LinkEvidence | None:
     """Evidence that the page at base_url links to target (both normalised), or None."""
     started = time.thread_time()  # this thread's CPU time, as links.find_link
     scanner = _FastScanner(target=target, base_url=base_url, deadline=started + budget_s)
+    if _cannot_link(html, scanner):
+        return None
     _Tokenizer(html, scanner, started, budget_s).run()
     return scanner.evidence()
