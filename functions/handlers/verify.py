@@ -207,6 +207,9 @@ async def record_handler(record: SQSRecord) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # Shared clients and the spam step built once here, not by ten threads racing on the first batch.
+    wiring.repository().warm()
+    wiring.screen()
     # A processor per invocation: it holds the batch's records and failures, never shared between two.
     processor = AsyncBatchProcessor(event_type=EventType.SQS)
     response = async_process_partial_response(

@@ -51,11 +51,10 @@ def repository() -> MentionRepository:
     built = MentionRepository(settings().table_name, settings().region, retention_days=settings().spam_retention_days)
     injected = faults()
     if injected is not None and injected.plan.dynamodb_s:
-        from .storage import Allowance, ListEntry, Marker, MentionRecord, SiteToken
+        from .storage import MODELS
 
-        # pynamodb 6 builds one botocore client per model class (Model._get_connection().connection.client),
-        # bound to the table just now: every one of them must see the outage.
-        for model in (MentionRecord, SiteToken, Allowance, ListEntry, Marker):
+        # Every model's botocore client (one, shared, since MentionRepository binds them) must see the outage.
+        for model in MODELS:
             injected.throttle(model._get_connection().connection.client)
     return built
 
