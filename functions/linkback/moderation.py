@@ -176,6 +176,15 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     return key
 
 
+def shown_title(record: MentionRecord) -> str | None:
+    """What the page said, else what the sender said (a TrackBack's title), for the owner's eyes."""
+    return record.title or record.sent_title
+
+
+def shown_excerpt(record: MentionRecord) -> str | None:
+    return record.excerpt or record.sent_excerpt
+
+
 def mention_document(record: MentionRecord) -> dict[str, Any]:
     """A mention as the admin API shows it: everything the owner needs to decide, and its history."""
     return {
@@ -189,8 +198,8 @@ def mention_document(record: MentionRecord) -> dict[str, Any]:
         "received_at": record.received_at,
         "updated_at": record.updated_at,
         "verified_at": record.verified_at,
-        "title": record.title or record.sent_title,
-        "excerpt": record.excerpt or record.sent_excerpt,
+        "title": shown_title(record),
+        "excerpt": shown_excerpt(record),
         "author": {"name": record.author_name, "url": record.author_url, "photo": record.author_photo},
         "wm_property": record.wm_property,
         "rsvp": record.rsvp,
@@ -229,8 +238,8 @@ def summary(record: MentionRecord) -> MentionSummary:
         protocol=record.protocol,
         source=record.source,
         target=record.target,
-        title=record.title or record.sent_title or "",
-        excerpt=record.excerpt or record.sent_excerpt or "",
+        title=shown_title(record) or "",
+        excerpt=shown_excerpt(record) or "",
         author_name=record.author_name or record.sent_blog_name or "",
         received_at=record.received_at,
         spam_score=float(record.spam_score or 0),
