@@ -87,10 +87,10 @@ def measure(python: str, code: str, path: Path, runs: int, read_only: bool, runt
     return statistics.median(samples)
 
 
-def package_sizes(python: str, into: Path) -> dict[str, float]:
+def package_sizes(python: str, into: Path, functions: list[str]) -> dict[str, float]:
     """Build each function with functions/Makefile (as sam build does) and size its directory."""
     sizes = {}
-    for function in HANDLERS:
+    for function in functions:
         target = into / function
         subprocess.run(
             [
@@ -131,13 +131,15 @@ def main() -> int:
     parser.add_argument("--built", type=Path, help="sam build's artifacts directory (.aws-sam/build)")
     parser.add_argument("--package", action="store_true", help="build each package with functions/Makefile first")
     parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--only", nargs="+", choices=sorted(HANDLERS), help="measure these functions alone")
     args = parser.parse_args()
+    measured = {name: HANDLERS[name] for name in args.only or HANDLERS}
     version = subprocess.run([args.python, "--version"], capture_output=True, text=True, check=True).stdout.strip()
     built, sizes, runtime = args.built, {}, None
     scratch = tempfile.TemporaryDirectory(prefix="linkback-build-")
     if args.package:
         built = Path(scratch.name)
-        sizes = package_sizes(args.python, built)
+        sizes = package_sizes(args.python, built, list(measured))
     if built:
         runtime = runtime_sdk(args.python, Path(scratch.name) / "_runtime")
     where = f"built packages in {built}" if built else "the source tree"
@@ -147,7 +149,7 @@ def main() -> int:
     )
     print(f"  {'function':<20} {'handler':>9} {'baseline':>9} {'ratio':>6}  budget ≤ {BUDGET}x   package")
     worst = 0.0
-    for function, (module, init, baseline) in HANDLERS.items():
+    for function, (module, init, baseline) in measured.items():
         path = built / function if built else ROOT / "functions"
         handler_ms = measure(
             args.python, f"import {module}; {init}", path, args.runs, read_only=bool(built), runtime=runtime

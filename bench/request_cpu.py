@@ -68,6 +68,16 @@ def feed_items(count: int) -> list[dict[str, Any]]:
     return items
 
 
+def projected(item: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """The item as DynamoDB returns it for the request's ProjectionExpression (top-level names only)."""
+    expression = params.get("ProjectionExpression")
+    if not expression:
+        return item
+    names = params.get("ExpressionAttributeNames", {})
+    wanted = {names.get(name.strip(), name.strip()) for name in expression.split(",")}
+    return {name: value for name, value in item.items() if name in wanted}
+
+
 class InstantAws:
     """Canned answers for the operations the handlers make; counts what they asked for."""
 
@@ -80,7 +90,8 @@ class InstantAws:
         if operation == "UpdateItem":
             return {"Attributes": {"hits": {"N": "1"}}}
         if operation == "Query":
-            return {"Items": self.items, "Count": len(self.items), "ScannedCount": len(self.items)}
+            items = [projected(item, params) for item in self.items]
+            return {"Items": items, "Count": len(items), "ScannedCount": len(items)}
         if operation == "SendMessage":
             return {"MessageId": "00000000-0000-0000-0000-000000000000", "MD5OfMessageBody": "0" * 32}
         if operation == "DescribeTable":

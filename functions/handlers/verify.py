@@ -27,8 +27,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from linkback import queue, wiring
-from linkback.errors import PermanentFetchError, TransientFetchError
-from linkback.faults import InjectedCrash
+from linkback.errors import InjectedCrash, PermanentFetchError, TransientFetchError
 from linkback.fetch import FetchedPage
 from linkback.model import utc_now
 from linkback.observability import logger, metrics

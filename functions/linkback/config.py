@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from .faults import NO_FAULTS, FaultPlan, parse_faults
 from .urls import normalise_origin
+
+if TYPE_CHECKING:
+    from .faults import FaultPlan
 
 ModerationMode = Literal["auto", "manual"]
 SELF_PING_POLICIES = ("ignore", "hold", "allow")
@@ -22,8 +23,7 @@ def _choice(environ: dict[str, str] | os._Environ[str], name: str, choices: tupl
     return value
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):  # not a dataclass: cheaper at cold start (see spam.Finding)
     sites: tuple[str, ...]
     table_name: str
     queue_url: str
@@ -52,7 +52,7 @@ class Settings:
     # The first retry of a transiently failed verification waits this long, each next one twice as long;
     # 0 (unset: tests, the local stack without the template) leaves it to the queue's visibility timeout.
     verify_retry_s: int = 0
-    faults: FaultPlan = NO_FAULTS  # development and tests only: LINKBACK_FAULTS (see faults.py)
+    faults: FaultPlan | None = None  # development and tests only: LINKBACK_FAULTS (see faults.py)
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | os._Environ[str] = os.environ) -> Settings:
@@ -91,8 +91,18 @@ class Settings:
             one_click_hours=int(environ.get("LINKBACK_ONE_CLICK_HOURS") or 72),
             webhook_retry_s=int(environ.get("LINKBACK_WEBHOOK_RETRY_SECONDS") or 30),
             verify_retry_s=int(environ.get("LINKBACK_VERIFY_RETRY_SECONDS") or 0),
-            faults=parse_faults(environ.get("LINKBACK_FAULTS", "")),
+            faults=_fault_plan(environ.get("LINKBACK_FAULTS", "")),
         )
+
+
+def _fault_plan(spec: str) -> FaultPlan | None:
+    """The injected faults, parsed (a typo fails at start-up); the faults module is loaded only when some
+    are asked for, which AWS never does."""
+    if not spec.strip():
+        return None
+    from .faults import parse_faults
+
+    return parse_faults(spec) or None
 
 
 @lru_cache(maxsize=1)

@@ -103,3 +103,8 @@ class PermanentFetchError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.status = status
+
+
+class InjectedCrash(RuntimeError):
+    """A crash put there by LINKBACK_FAULTS (faults.py, development and tests only): the invocation dies as
+    a timeout or a kill would. Defined here so the verifier can tell it apart without loading faults."""

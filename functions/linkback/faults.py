@@ -23,6 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .errors import InjectedCrash
+
+__all__ = ["DYNAMODB_CALL", "THROTTLED", "FaultPlan", "Faults", "InjectedCrash", "parse_faults"]
+
 THROTTLED = "ProvisionedThroughputExceededException"
 # Every operation of a botocore DynamoDB client, before it is signed and sent.
 DYNAMODB_CALL = "before-call.dynamodb"
@@ -37,10 +41,6 @@ _NAMES = {
 }
 
 
-class InjectedCrash(RuntimeError):
-    """A crash put there by LINKBACK_FAULTS: the invocation dies as a timeout or a kill would."""
-
-
 @dataclass(frozen=True)
 class FaultPlan:
     """What LINKBACK_FAULTS asks for; all zero (false) when nothing is injected."""
@@ -52,9 +52,6 @@ class FaultPlan:
 
     def __bool__(self) -> bool:
         return any(getattr(self, field.name) for field in fields(self))
-
-
-NO_FAULTS = FaultPlan()
 
 
 def parse_faults(text: str) -> FaultPlan:

@@ -20,8 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 from .errors import PermanentFetchError, TransientFetchError
@@ -81,8 +80,7 @@ def is_denied_address(address: str) -> bool:
     return any(ip.version == network.version and ip in network for network in DENIED_NETWORKS)
 
 
-@dataclass(frozen=True)
-class FetchedPage:
+class FetchedPage(NamedTuple):
     url: str  # after redirects
     status: int
     content_type: str
@@ -274,7 +272,7 @@ class SafeFetcher:
                         location = response.headers.get("Location", "")
                         current = urljoin(normal, location)
                         continue
-                    return replace(self._read(response, normal, started), addresses=tuple(addresses))
+                    return self._read(response, normal, started)._replace(addresses=tuple(addresses))
         raise PermanentFetchError(f"the source redirected more than {MAX_REDIRECTS} times")
 
     def _read(self, response: Any, url: str, started: float) -> FetchedPage:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import NamedTuple
 from urllib.parse import urljoin
 
 from .text import clean_text
@@ -39,8 +39,7 @@ TITLE_MAX = 250
 _SPACE = re.compile(r"\s+")
 
 
-@dataclass(frozen=True)
-class LinkEvidence:
+class LinkEvidence(NamedTuple):
     tag: str
     title: str
     context: str  # about CONTEXT_CHARS of visible text either side of the link

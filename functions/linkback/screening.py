@@ -5,7 +5,6 @@ opinion) and let `spam.assess` score it. The rules themselves are pure and live 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
@@ -78,12 +77,12 @@ def akismet_query(record: MentionRecord, page_text: str = "", *, is_test: bool =
     )
 
 
-@dataclass
 class AkismetFeedback:
     """Tells Akismet when the owner overrules it (submit-spam / submit-ham); never fails a decision."""
 
-    client: AkismetClient
-    logger: Logger
+    def __init__(self, client: AkismetClient, logger: Logger) -> None:
+        self.client = client
+        self.logger = logger
 
     def report(self, record: MentionRecord, *, spam: bool) -> None:
         from .akismet import AkismetUnavailable
@@ -95,13 +94,13 @@ class AkismetFeedback:
             self.logger.warning("Akismet feedback not sent", extra={"mention_id": record.pk, "reason": str(error)})
 
 
-@dataclass
 class Screen:
     """Everything the spam step needs besides the mention and the page, built once per process."""
 
-    repository: MentionRepository
-    policy: SpamPolicy
-    akismet: AkismetClient | None = None
+    def __init__(self, repository: MentionRepository, policy: SpamPolicy, akismet: AkismetClient | None = None) -> None:
+        self.repository = repository
+        self.policy = policy
+        self.akismet = akismet
 
     def __call__(
         self,

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from typing import NamedTuple
 
 HOLD_AT = 2.5
 SPAM_AT = 5.0
@@ -58,15 +58,16 @@ class Decision(StrEnum):
     IGNORE = "ignore"
 
 
-@dataclass(frozen=True)
-class Finding:
+# The value types the verifier loads are NamedTuples, not frozen dataclasses: CPython 3.12 defines a
+# dataclass by exec-ing each generated method (~0.5 ms each class, at every cold start), a NamedTuple in
+# ~0.08 ms (bench/cold_start.py; README, Performance).
+class Finding(NamedTuple):
     rule: str  # the rule function's name, e.g. "link_farm"
     score: float  # > 0 spammy, < 0 trustworthy
     reason: str  # one sentence an owner understands
 
 
-@dataclass(frozen=True)
-class KeywordRule:
+class KeywordRule(NamedTuple):
     pattern: str  # case-insensitive word or phrase, or a regular expression if it starts and ends with "/"
     score: float
 
@@ -88,15 +89,22 @@ DEFAULT_KEYWORD_RULES: tuple[KeywordRule, ...] = (
 )
 
 
-@dataclass(frozen=True)
 class SpamPolicy:
-    hold_at: float = HOLD_AT  # score >= hold_at → HOLD
-    spam_at: float = SPAM_AT  # score >= spam_at → SPAM
-    self_pings: str = "ignore"  # "ignore" | "hold" | "allow"
-    own_sites: tuple[str, ...] = ()  # origins like "https://example.com"
-    keyword_rules: tuple[KeywordRule, ...] = DEFAULT_KEYWORD_RULES
+    """The owner's thresholds, sites and keyword rules, checked when made."""
 
-    def __post_init__(self) -> None:
+    __slots__ = ("hold_at", "keyword_rules", "own_sites", "self_pings", "spam_at")
+
+    def __init__(
+        self,
+        *,
+        hold_at: float = HOLD_AT,  # score >= hold_at → HOLD
+        spam_at: float = SPAM_AT,  # score >= spam_at → SPAM
+        self_pings: str = "ignore",  # "ignore" | "hold" | "allow"
+        own_sites: tuple[str, ...] = (),  # origins like "https://example.com"
+        keyword_rules: tuple[KeywordRule, ...] = DEFAULT_KEYWORD_RULES,
+    ) -> None:
+        self.hold_at, self.spam_at, self.self_pings = hold_at, spam_at, self_pings
+        self.own_sites, self.keyword_rules = own_sites, keyword_rules
         if self.self_pings not in SELF_PING_POLICIES:
             raise ValueError(f"self_pings must be one of {', '.join(SELF_PING_POLICIES)}, not {self.self_pings!r}")
         if self.hold_at > self.spam_at:
@@ -111,8 +119,10 @@ class SpamPolicy:
                 raise ValueError(f"keyword rule {rule.pattern!r} is not a valid regular expression: {error}") from None
 
 
-@dataclass(frozen=True)
-class Signals:
+DEFAULT_POLICY = SpamPolicy()
+
+
+class Signals(NamedTuple):
     protocol: str  # "trackback" | "pingback" | "webmention"
     source: str  # the URL sent
     target: str
@@ -134,8 +144,7 @@ class Signals:
     external: tuple[Finding, ...] = ()  # findings computed elsewhere (Akismet) to be combined
 
 
-@dataclass(frozen=True)
-class Assessment:
+class Assessment(NamedTuple):
     decision: Decision
     score: float
     findings: tuple[Finding, ...]  # every rule that fired, in rule order, then the external findings
@@ -245,8 +254,7 @@ _LINK = _Lazy(
 _TEXT_URL_HOST = _Lazy(r"\bhttps?://(?:[^/\s\"'<>?#@\\]*@)?([^/\s\"'<>?#:\\]+)", re.I)
 
 
-@dataclass(frozen=True)
-class PageStats:
+class PageStats(NamedTuple):
     """What the rules need to know about the page, measured once."""
 
     title: str = ""
@@ -804,7 +812,7 @@ RULES: tuple[Callable[[Signals, PageStats, SpamPolicy], Finding | None], ...] = 
 # --- deciding ------------------------------------------------------------------------------------------
 
 
-def decision_for(findings: Iterable[Finding], policy: SpamPolicy = SpamPolicy()) -> tuple[Decision, float]:
+def decision_for(findings: Iterable[Finding], policy: SpamPolicy = DEFAULT_POLICY) -> tuple[Decision, float]:
     """The decision the findings add up to: self-pings and the owner's lists first, then the thresholds."""
     findings = tuple(findings)
     score = round(sum(finding.score for finding in findings), 3)
@@ -827,7 +835,7 @@ def decision_for(findings: Iterable[Finding], policy: SpamPolicy = SpamPolicy())
     return decision, score
 
 
-def assess(signals: Signals, policy: SpamPolicy = SpamPolicy()) -> Assessment:
+def assess(signals: Signals, policy: SpamPolicy = DEFAULT_POLICY) -> Assessment:
     """Score a mention whose source links to its target; every rule that fired is kept as a reason."""
     ping = self_ping(signals, PageStats(), policy)
     if ping is not None and policy.self_pings == "ignore":

@@ -20,17 +20,18 @@ import hashlib
 import secrets
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, PutError, QueryError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from .feed import FeedQuery, select, type_key
 from .model import Status, isoformat
+
+if TYPE_CHECKING:
+    from .feed import FeedQuery
 
 PUBLIC_INDEX = "public-by-target"
 SITE_INDEX = "public-by-site"
@@ -38,6 +39,27 @@ MODERATION_INDEX = "moderation-by-site"
 RECHECK_INDEX = "recheck-due"
 # Statuses an owner lists through the moderation index (approved ones through `public-by-site`).
 MODERATED_STATUSES = frozenset(set(Status) - {Status.APPROVED})
+# What the public read shows and sorts by. Nothing else is read: sender addresses, spam reasons and the
+# audit trail never reach that function, and unread lists cost nothing to decode (pynamodb builds and
+# deep-copies a MapAttribute for every `history`, even an empty one: 55% of the feed's CPU).
+PUBLIC_ATTRIBUTES = (
+    "pk",
+    "protocol",
+    "source",
+    "target",
+    "status",
+    "received_at",
+    "updated_at",
+    "published",
+    "title",
+    "excerpt",
+    "author_name",
+    "author_url",
+    "author_photo",
+    "entry_url",
+    "wm_property",
+    "rsvp",
+)
 MAX_READ = 2000  # items one feed request may read; a target with more sorts by reception only
 RECHECK_KEY = "approved"  # one partition: rechecks read it oldest-verified first, a page a day
 LIMIT_PREFIX = "limit#"
@@ -249,8 +271,7 @@ def _index_keys(status: str, target: str, site: str) -> dict[str, str | None]:
     }
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """What the verifier concluded, to be written in one update."""
 
     status: Status
@@ -421,11 +442,16 @@ class MentionRepository:
 
     def approved_for_target(self, target: str, *, per_page: int, page: int) -> list[MentionRecord]:
         """Approved mentions of one target, newest first (webmention.io's 0-based `page`)."""
+        from .feed import FeedQuery
+
         return self.approved(FeedQuery(targets=(target,), per_page=per_page, page=page))
 
     def approved(self, query: FeedQuery, site: str | None = None) -> list[MentionRecord]:
         """One page of approved mentions of the query's targets (or of a whole site): Query calls on
         the sparse public indexes, bounded, then `feed.select` filters, sorts and pages."""
+        # The feed module is loaded by the read function only: the receivers and the verifier store.
+        from .feed import select
+
         received_after = query.since
         if query.since_id:
             anchor = self.get(query.since_id)
@@ -441,12 +467,19 @@ class MentionRepository:
         records: list[MentionRecord] = []
         for index, key in sources:
             records += index.query(
-                key, range_key_condition=condition, scan_index_forward=forward, limit=limit, page_size=min(limit, 200)
+                key,
+                range_key_condition=condition,
+                scan_index_forward=forward,
+                limit=limit,
+                page_size=min(limit, 200),
+                attributes_to_get=list(PUBLIC_ATTRIBUTES),  # pynamodb reads a tuple as one path
             )
         return select(records, query)
 
     def count(self, targets: tuple[str, ...] = (), site: str | None = None) -> Counter[str]:
         """Approved mentions by type, for `/api/count` (reads only the two attributes it needs)."""
+        from .feed import type_key
+
         sources = [(MentionRecord.public_by_target, t) for t in targets] or [(MentionRecord.public_by_site, site)]
         counts: Counter[str] = Counter()
         for index, key in sources:

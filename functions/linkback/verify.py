@@ -9,9 +9,8 @@ stored verdict with its reason.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from .errors import PermanentFetchError, TransientFetchError
@@ -39,8 +38,7 @@ class Limiter(Protocol):
     def take(self, scope: str, key: str, *, limit: int, window_s: int, now: float) -> int | None: ...
 
 
-@dataclass(frozen=True)
-class FetchBudget:
+class FetchBudget(NamedTuple):
     """At most `per_minute` fetches of one source host, whoever asks: linkback must never become a
     way to flood a third party (the 2014 pingback reflection attacks)."""
 
@@ -48,8 +46,7 @@ class FetchBudget:
     per_minute: int
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     mention_id: str
     status: Status | None  # None: nothing to do (unknown id, or an owner's verdict stands)
     reason: str

@@ -7,7 +7,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .config import settings
-from .faults import Faults
 from .queue import MentionQueue
 from .storage import MentionRepository, RateLimiter
 
@@ -17,6 +16,7 @@ from .storage import MentionRepository, RateLimiter
 if TYPE_CHECKING:
     from .akismet import AkismetClient
     from .announce import Announcer
+    from .faults import Faults
     from .fetch import SafeFetcher
     from .intake import IntakeLimits, Receipt
     from .model import Protocol
@@ -64,7 +64,11 @@ def faults() -> Faults | None:
     """This process's injected faults (LINKBACK_FAULTS, development and tests only); None, as in AWS,
     when there are none."""
     plan = settings().faults
-    return Faults(plan) if plan else None
+    if not plan:
+        return None
+    from .faults import Faults
+
+    return Faults(plan)
 
 
 @lru_cache(maxsize=1)

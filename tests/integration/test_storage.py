@@ -333,6 +333,24 @@ def test_the_public_read_is_a_query_on_the_public_index(
     assert ids(records) == public_ids_by_query(dynamodb, linkback_env.table_name, TARGET)
 
 
+def test_the_public_read_loads_no_sender_address_spam_reasons_or_audit_trail(
+    repository: MentionRepository, intake: Intake
+) -> None:
+    receipt = intake.send("https://blog.example.net/private-parts", now=at(0))
+    record = repository.get(receipt.mention_id)
+    assert record is not None
+    verdict = Verdict(status=Status.APPROVED, reason="links", title="Hello", spam_score=1.5, spam_reasons=("x: y",))
+    repository.record_verdict(record, verdict, at(1))
+    stored = repository.get(receipt.mention_id)
+    assert stored is not None and stored.sender_ip == "192.0.2.7" and stored.spam_reasons == ["x: y"]
+
+    [public] = repository.approved_for_target(TARGET, per_page=20, page=0)
+
+    assert (public.pk, public.title, public.status) == (receipt.mention_id, "Hello", Status.APPROVED)
+    assert public.sender_ip is None and public.user_agent is None and public.spam_reasons == []
+    assert public.history == [] and public.site is None
+
+
 def test_a_target_without_approved_mentions_reads_empty(repository: MentionRepository, published: list[str]) -> None:
     assert repository.approved_for_target(f"{SITE}/never-mentioned", per_page=20, page=0) == []
     assert repository.count_for_target(f"{SITE}/never-mentioned") == {}

@@ -9,6 +9,7 @@ import pytest
 from linkback.feed import (
     DEFAULT_PER_PAGE,
     MAX_PER_PAGE,
+    FeedQuery,
     InvalidQuery,
     count_document,
     entry,
@@ -16,8 +17,9 @@ from linkback.feed import (
     feed,
     parse_paging,
     render,
+    select,
 )
-from linkback.storage import MentionRecord
+from linkback.storage import PUBLIC_ATTRIBUTES, MentionRecord
 
 
 def approved_mention(**overrides) -> MentionRecord:
@@ -244,3 +246,32 @@ def test_if_none_match_star_matches_any_etag():
 @pytest.mark.parametrize("header", [None, ""])
 def test_no_if_none_match_never_matches(header):
     assert not etag_matches(header, ETAG)
+
+
+class PublicView:
+    """A record as the public read loads it: asking for any other attribute is a bug the feed would hide
+    (the attribute would read as None in AWS, where the Query returns only PUBLIC_ATTRIBUTES)."""
+
+    def __init__(self, record: MentionRecord) -> None:
+        self._record = record
+
+    def __getattr__(self, name: str):
+        if name not in PUBLIC_ATTRIBUTES:
+            raise AssertionError(f"the public read does not load {name!r}")
+        return getattr(self._record, name)
+
+
+@pytest.mark.parametrize("sort_by", ["created", "updated", "published"])
+def test_the_feed_reads_only_what_the_public_query_loads(sort_by: str) -> None:
+    records = []
+    for n in range(3):
+        moment = f"2024-05-2{n}T10:00:00.000000Z"
+        record = approved_mention(
+            received_at=moment, updated_at=moment, published=moment, wm_property="rsvp", rsvp="yes"
+        )
+        record.pk = f"{n:032x}"
+        records.append(PublicView(record))
+    chosen = select(records, FeedQuery(targets=("https://example.com/posts/hello/",), sort_by=sort_by))
+    document = feed(chosen)
+    assert [child["wm-id"] for child in document["children"]] == [f"{n:032x}" for n in (2, 1, 0)]
+    assert document["children"][0]["rsvp"] == "yes"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -242,7 +241,7 @@ def test_an_allowed_source_is_still_scored_and_at_worst_held():
     assert assess(spammy).decision == Decision.SPAM
 
     # When the owner has allowed its domain
-    allowed = assess(replace(spammy, list_verdict="allow", list_entry="domain blog.example.net"))
+    allowed = assess(spammy._replace(list_verdict="allow", list_entry="domain blog.example.net"))
 
     # Then it is held for the owner, not thrown away, and the rules still speak
     assert allowed.decision == Decision.HOLD
@@ -351,8 +350,7 @@ def test_trackback_claims_that_the_page_shows_are_trustworthy():
 def test_trackback_claims_describing_another_page_are_suspicious():
     finding = run(
         trackback_claims,
-        replace(
-            TRACKBACK,
+        TRACKBACK._replace(
             sent_title="Cheap Cialis Online",
             sent_excerpt="Generic cialis tablets at discount prices, free shipping and no prescription needed at all.",
         ),
@@ -367,8 +365,7 @@ def test_an_excerpt_matches_across_an_inline_tag_in_a_language_without_spaces():
         "<p>四十歳で日本語を学び始めたという<a href='https://example.com/posts/learning-japanese/'>ジョーさんの記事</a>を読んで、少し書いてみます。</p>",
         lang="ja",
     )
-    given = replace(
-        TRACKBACK,
+    given = TRACKBACK._replace(
         page_text=html,
         sent_title="",
         sent_blog_name="",
@@ -385,14 +382,14 @@ def test_a_blog_name_found_only_in_the_pages_head_counts_as_shown():
 
     finding = run(
         trackback_claims,
-        replace(TRACKBACK, page_text=html, sent_title="", sent_excerpt="", sent_blog_name="Quiet Corners"),
+        TRACKBACK._replace(page_text=html, sent_title="", sent_excerpt="", sent_blog_name="Quiet Corners"),
     )
 
     assert finding is not None and finding.score < 0
 
 
 def test_pingbacks_and_webmentions_make_no_claims_to_check():
-    assert run(trackback_claims, replace(TRACKBACK, protocol="pingback")) is None
+    assert run(trackback_claims, TRACKBACK._replace(protocol="pingback")) is None
 
 
 # --- copies of our post --------------------------------------------------------------------------------
