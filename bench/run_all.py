@@ -32,9 +32,15 @@ def main() -> int:
     ]
     started, failed = time.perf_counter(), []
     for script in scripts:
-        result = subprocess.run([sys.executable, str(HERE / script[0]), *script[1:]], stderr=subprocess.DEVNULL)
+        result = subprocess.run(
+            [sys.executable, str(HERE / script[0]), *script[1:]], capture_output=True, text=True, check=False
+        )
+        # The local stack's handlers write their CloudWatch metrics (EMF) to stdout, as in Lambda: not a figure.
+        lines = [line for line in result.stdout.splitlines() if not line.startswith('{"_aws"')]
+        print("\n".join(line for n, line in enumerate(lines) if line.strip() or (n and lines[n - 1].strip())))
         if result.returncode:
             failed.append(script[0])
+            print(f"{script[0]} could not run (exit {result.returncode}):\n{result.stderr[-3000:]}")
     print(
         f"\nwhole bench run: {time.perf_counter() - started:.0f} s" + (f"; could not run: {failed}" if failed else "")
     )

@@ -19,7 +19,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,7 +136,7 @@ def main() -> int:
     print(f"cost on 1 MB pages, best of 5 (budget: page_stats well under {STATS_BUDGET_MS:.0f} ms)")
     for name, html in megabyte_pages(pages).items():
         stats_ms = best_ms(lambda html=html: page_stats(html, "text/html", SOURCE, TARGET))
-        signals = replace(pages[0].signals, page_text=html, page_url=SOURCE, source=SOURCE, target=TARGET)
+        signals = pages[0].signals._replace(page_text=html, page_url=SOURCE, source=SOURCE, target=TARGET)
         assess_ms = best_ms(lambda signals=signals: assess(signals, policy))
         mark = "✓" if stats_ms < STATS_BUDGET_MS else "✗"
         print(f"  {name:<28} page_stats {stats_ms:6.1f} ms {mark}   assess {assess_ms:6.1f} ms")

@@ -115,12 +115,11 @@ _QUIET_END_TAG = rf"/(?!{_names(_CHANGING_END_TAGS)}>)[a-zA-Z][-.a-zA-Z0-9:_]*+>
 _COMPLETE_REFERENCE = r"&(?:[a-zA-Z0-9]++;|#[0-9]++;|#[xX][0-9a-fA-F]++;|(?=[ \t\n\f]))"
 
 
-def _quiet_run(link_value: str | None) -> re.Pattern[str]:
-    link_tag = "" if link_value is None else rf"|{_names(LINK_ATTRIBUTES)}(?=[ \t\n\r\f/>])" + _attributes(link_value)
+def _quiet_run(link_value: str) -> re.Pattern[str]:
+    """Text, complete references and tags that change nothing the scanner keeps, with link attributes
+    whose values match `link_value`."""
+    link_tag = rf"|{_names(LINK_ATTRIBUTES)}(?=[ \t\n\r\f/>])" + _attributes(link_value)
     return re.compile(rf"(?:[^<&]++|<(?:{_QUIET_END_TAG}|{_QUIET_START_TAG}{link_tag})|{_COMPLETE_REFERENCE})*+")
-
-
-_QUIET_RUN = _quiet_run(None)
 
 
 @functools.lru_cache(maxsize=64)
