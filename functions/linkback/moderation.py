@@ -185,6 +185,12 @@ def shown_excerpt(record: MentionRecord) -> str | None:
     return record.excerpt or record.sent_excerpt
 
 
+def shown_author_name(record: MentionRecord) -> str | None:
+    """The author the verifier stored, else the blog a TrackBack named (`blog_name`): a mention held or
+    refused before its verdict was written still shows who sent it."""
+    return record.author_name or record.sent_blog_name
+
+
 def mention_document(record: MentionRecord) -> dict[str, Any]:
     """A mention as the admin API shows it: everything the owner needs to decide, and its history."""
     return {
@@ -200,7 +206,7 @@ def mention_document(record: MentionRecord) -> dict[str, Any]:
         "verified_at": record.verified_at,
         "title": shown_title(record),
         "excerpt": shown_excerpt(record),
-        "author": {"name": record.author_name, "url": record.author_url, "photo": record.author_photo},
+        "author": {"name": shown_author_name(record), "url": record.author_url, "photo": record.author_photo},
         "wm_property": record.wm_property,
         "rsvp": record.rsvp,
         "published": record.published,
@@ -240,7 +246,7 @@ def summary(record: MentionRecord) -> MentionSummary:
         target=record.target,
         title=shown_title(record) or "",
         excerpt=shown_excerpt(record) or "",
-        author_name=record.author_name or record.sent_blog_name or "",
+        author_name=shown_author_name(record) or "",
         received_at=record.received_at,
         spam_score=float(record.spam_score or 0),
         reasons=tuple(record.spam_reasons or ()),

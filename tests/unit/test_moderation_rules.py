@@ -327,3 +327,32 @@ def test_a_page_that_does_not_link_is_rejected_whatever_the_assessment() -> None
     result = decide(received(), WORDPRESS_POST, None, "auto", None, assessed(Decision.APPROVE, AUTHOR))
 
     assert result.status is Status.REJECTED
+
+
+# --- what the owner is shown ------------------------------------------------------------------------
+
+
+def _trackback(**fields: str) -> MentionRecord:
+    return MentionRecord(
+        "0" * 32,
+        protocol="trackback",
+        source=SOURCE,
+        target=TARGET,
+        site="https://example.com",
+        status=str(Status.QUEUED),
+        received_at="2026-11-25T06:00:00.000000Z",
+        updated_at="2026-11-25T06:00:00.000000Z",
+        sent_blog_name="Jo's notebook",
+        sent_title="Static sites deserve comments too",
+        **fields,
+    )
+
+
+def test_the_admin_api_and_the_mail_name_the_blog_a_trackback_sent_until_the_page_names_its_author() -> None:
+    unverified = _trackback()
+    assert moderation.mention_document(unverified)["author"]["name"] == "Jo's notebook"
+    assert moderation.summary(unverified).author_name == "Jo's notebook"
+
+    verified = _trackback(author_name="Jo Example")
+    assert moderation.mention_document(verified)["author"]["name"] == "Jo Example"
+    assert moderation.summary(verified).author_name == "Jo Example"
