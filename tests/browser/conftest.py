@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from linkback_infra.loopback_site import LoopbackSite
@@ -35,12 +33,10 @@ def browser_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack
     stack = start_dev(tmp_path_factory.mktemp("browser-dev"))
     # These tests are about rendering what senders wrote, hostile names and all, not about spam: the
     # owner trusts the loopback blogs they come from, as an owner allow-lists a friend's domain.
-    token = json.loads((stack.output.parent / "data" / "stack.json").read_text())["admin_token"]
-    allowed = requests.post(
-        f"{stack.base_url}/admin/lists",
+    allowed = stack.admin(
+        "POST",
+        "/admin/lists",
         json={"kind": "allow", "scope": "domain", "value": "127.0.0.1", "note": "the test blogs"},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
     )
     assert allowed.status_code == 201, allowed.text
     yield stack

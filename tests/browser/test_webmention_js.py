@@ -8,11 +8,9 @@ and has no option for another endpoint. A site points it at linkback with a few 
 
 from __future__ import annotations
 
-import time
+import functools
 import xmlrpc.client
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
@@ -22,6 +20,7 @@ from playwright.sync_api import Page, Request, Response, Route, expect
 from linkback_infra.loopback_site import LoopbackSite
 
 from ..e2e.conftest import DevStack
+from ..e2e.conftest import eventually as wait_until
 from .conftest import NEEDS_CHROMIUM
 
 pytestmark = [pytest.mark.browser, NEEDS_CHROMIUM]
@@ -66,13 +65,7 @@ def post_page(api_base: str, post: str) -> str:
     )
 
 
-def eventually(check: Callable[[], Any], timeout: float = WAIT_S) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.2)
+eventually = functools.partial(wait_until, timeout=WAIT_S)
 
 
 def feed_sources(stack: DevStack, target: str = POST) -> set[str]:

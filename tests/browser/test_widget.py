@@ -8,12 +8,12 @@ Content-Security-Policy allows scripts, styles and fetches from the API's origin
 
 from __future__ import annotations
 
+import functools
 import json
 import struct
-import time
 import xmlrpc.client
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -27,6 +27,7 @@ from linkback_infra.cli import main
 from linkback_infra.loopback_site import LoopbackSite
 
 from ..e2e.conftest import DevStack
+from ..e2e.conftest import eventually as wait_until
 from .conftest import NEEDS_CHROMIUM
 
 pytestmark = [pytest.mark.browser, NEEDS_CHROMIUM]
@@ -91,13 +92,7 @@ def h_entry(kind: str, target: str, author: str, photo: str, content: str = "") 
     )
 
 
-def eventually(check: Callable[[], Any], timeout: float = WAIT_S) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.2)
+eventually = functools.partial(wait_until, timeout=WAIT_S)
 
 
 def feed(stack: DevStack, target: str) -> list[dict[str, Any]]:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
+import requests
 
 from linkback_infra.loopback_site import LoopbackSite
 from linkback_infra.services import free_port
@@ -47,6 +50,28 @@ class DevStack:
             aws_secret_access_key="local",
         )
         return resource.Table(self.table_name)
+
+    def info(self) -> dict[str, Any]:
+        """What `linkback dev` wrote to its stack.json: endpoints, the admin token, the mail folder."""
+        return json.loads((self.output.parent / "data" / "stack.json").read_text(encoding="utf-8"))
+
+    def admin_token(self) -> str:
+        return str(self.info()["admin_token"])
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """A request to the admin API with the owner's token."""
+        headers = {"Authorization": f"Bearer {self.admin_token()}"}
+        return requests.request(method, f"{self.base_url}{path}", headers=headers, timeout=10, **kwargs)
+
+
+def eventually(check: Callable[[], Any], timeout: float) -> Any:
+    """`check()`'s first truthy answer within `timeout` seconds, else its last answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.2)
 
 
 def _children(pid: int) -> list[int]:

@@ -7,11 +7,12 @@ receiver stands in for the owner's webhook endpoint and fails on request.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from html import unescape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +26,7 @@ from linkback import notify, oneclick
 from linkback_infra.loopback_site import LoopbackSite
 
 from .conftest import DevStack, start_dev, stop_dev
+from .conftest import eventually as wait_until
 
 WAIT_S = 20
 HTML = "text/html; charset=utf-8"
@@ -100,26 +102,7 @@ def site() -> Iterator[LoopbackSite]:
     pages.stop()
 
 
-def stack_info(stack: DevStack) -> dict[str, Any]:
-    return json.loads((stack.output.parent / "data" / "stack.json").read_text())
-
-
-def token(stack: DevStack) -> str:
-    return stack_info(stack)["admin_token"]
-
-
-def admin(stack: DevStack, method: str, path: str, **kwargs: Any) -> requests.Response:
-    headers = {"Authorization": f"Bearer {token(stack)}"}
-    return requests.request(method, f"{stack.base_url}{path}", headers=headers, timeout=10, **kwargs)
-
-
-def eventually(check: Callable[[], Any], timeout: float = WAIT_S) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.2)
+eventually = functools.partial(wait_until, timeout=WAIT_S)
 
 
 def held_mention(stack: DevStack, site: LoopbackSite, name: str) -> dict[str, Any]:
@@ -138,7 +121,7 @@ def held_mention(stack: DevStack, site: LoopbackSite, name: str) -> dict[str, An
     mention_id = response.headers["Location"].rsplit("/", 1)[1]
 
     def held() -> dict[str, Any] | None:
-        document = admin(stack, "GET", f"/admin/mentions/{mention_id}").json()["mention"]
+        document = stack.admin("GET", f"/admin/mentions/{mention_id}").json()["mention"]
         return document if document["status"] == "pending" else None
 
     document = eventually(held)
@@ -152,7 +135,7 @@ def feed_sources(stack: DevStack, target: str) -> list[str]:
 
 
 def mails(stack: DevStack) -> list[str]:
-    return [path.read_text() for path in sorted(Path(stack_info(stack)["mail_dir"]).glob("*.txt"))]
+    return [path.read_text() for path in sorted(Path(stack.info()["mail_dir"]).glob("*.txt"))]
 
 
 def mail_about(stack: DevStack, source: str) -> str:
@@ -204,7 +187,7 @@ def test_every_admin_route_refuses_a_missing_or_wrong_token(
 
 
 def test_a_token_with_one_character_changed_is_refused(stack: DevStack) -> None:
-    real = token(stack)
+    real = stack.admin_token()
     almost = real[:-1] + ("A" if real[-1] != "A" else "B")
 
     response = requests.get(f"{stack.base_url}/admin/sites", headers={"Authorization": f"Bearer {almost}"}, timeout=10)
@@ -215,7 +198,7 @@ def test_a_token_with_one_character_changed_is_refused(stack: DevStack) -> None:
 def test_refused_requests_change_nothing(stack: DevStack) -> None:
     requests.post(f"{stack.base_url}/admin/lists", data='{"kind":"block","value":"never.example.net"}', timeout=10)
 
-    entries = admin(stack, "GET", "/admin/lists").json()["entries"]
+    entries = stack.admin("GET", "/admin/lists").json()["entries"]
 
     assert "never.example.net" not in [entry["value"] for entry in entries]
 
@@ -228,11 +211,11 @@ def test_a_held_mention_is_listed_and_approving_it_publishes_it_with_an_audit_en
 ) -> None:
     mention = held_mention(stack, site, "approve-me")
     assert "held for moderation" in mention["status_reason"]
-    listed = admin(stack, "GET", "/admin/mentions", params={"site": "https://example.com", "status": "pending"})
+    listed = stack.admin("GET", "/admin/mentions", params={"site": "https://example.com", "status": "pending"})
     assert mention["id"] in [m["id"] for m in listed.json()["mentions"]]
     assert feed_sources(stack, mention["target"]) == []
 
-    response = admin(stack, "POST", f"/admin/mentions/{mention['id']}/approve", json={"note": "a friend"})
+    response = stack.admin("POST", f"/admin/mentions/{mention['id']}/approve", json={"note": "a friend"})
 
     assert response.status_code == 200
     approved = response.json()["mention"]
@@ -246,13 +229,13 @@ def test_a_held_mention_is_listed_and_approving_it_publishes_it_with_an_audit_en
 
 def test_deleting_takes_a_mention_off_the_feed_and_restore_brings_it_back(stack: DevStack, site: LoopbackSite) -> None:
     mention = held_mention(stack, site, "delete-restore")
-    admin(stack, "POST", f"/admin/mentions/{mention['id']}/approve")
+    stack.admin("POST", f"/admin/mentions/{mention['id']}/approve")
 
-    deleted = admin(stack, "POST", f"/admin/mentions/{mention['id']}/delete").json()["mention"]
+    deleted = stack.admin("POST", f"/admin/mentions/{mention['id']}/delete").json()["mention"]
     assert deleted["status"] == "deleted"
     assert feed_sources(stack, mention["target"]) == []
 
-    restored = admin(stack, "POST", f"/admin/mentions/{mention['id']}/restore").json()["mention"]
+    restored = stack.admin("POST", f"/admin/mentions/{mention['id']}/restore").json()["mention"]
 
     assert restored["status"] == "approved"
     assert [h["to"] for h in restored["history"]] == ["approved", "deleted", "approved"]
@@ -264,13 +247,13 @@ def test_marking_spam_with_block_lists_the_source_and_keeps_it_off_the_feed(
 ) -> None:
     mention = held_mention(stack, site, "block-me")
 
-    response = admin(stack, "POST", f"/admin/mentions/{mention['id']}/spam", json={"block": "url"})
+    response = stack.admin("POST", f"/admin/mentions/{mention['id']}/spam", json={"block": "url"})
 
     assert response.status_code == 200
     assert response.json()["mention"]["status"] == "spam"
     assert response.json()["listed"]["value"] == mention["source"]
     assert response.json()["listed"]["kind"] == "block"
-    entries = admin(stack, "GET", "/admin/lists", params={"kind": "block"}).json()["entries"]
+    entries = stack.admin("GET", "/admin/lists", params={"kind": "block"}).json()["entries"]
     assert mention["source"] in [entry["value"] for entry in entries]
     assert feed_sources(stack, mention["target"]) == []
 
@@ -278,7 +261,7 @@ def test_marking_spam_with_block_lists_the_source_and_keeps_it_off_the_feed(
 def test_a_blocked_source_sent_again_to_another_post_is_decided_spam(stack: DevStack, site: LoopbackSite) -> None:
     # Given a source URL on the block list
     site.pages["/blocked-splog"] = (200, HTML, '<a href="https://example.com/posts/one/">x</a>')
-    admin(stack, "POST", "/admin/lists", json={"kind": "block", "scope": "url", "value": site.url("/blocked-splog")})
+    stack.admin("POST", "/admin/lists", json={"kind": "block", "scope": "url", "value": site.url("/blocked-splog")})
     site.pages["/blocked-splog"] = (
         200,
         HTML,
@@ -295,7 +278,7 @@ def test_a_blocked_source_sent_again_to_another_post_is_decided_spam(stack: DevS
 
     # Then the verifier decides spam and says it was the owner's list
     def decided() -> dict[str, Any] | None:
-        document = admin(stack, "GET", f"/admin/mentions/{mention_id}").json()["mention"]
+        document = stack.admin("GET", f"/admin/mentions/{mention_id}").json()["mention"]
         return document if document["status"] not in ("queued",) else None
 
     document = eventually(decided)
@@ -307,7 +290,7 @@ def test_bulk_approve_reports_each_id(stack: DevStack, site: LoopbackSite) -> No
     held = [held_mention(stack, site, f"bulk-{n}") for n in range(3)]
     ids = [m["id"] for m in held] + ["0123456789abcdef0123456789abcdef"]
 
-    response = admin(stack, "POST", "/admin/mentions/bulk", json={"action": "approve", "ids": ids})
+    response = stack.admin("POST", "/admin/mentions/bulk", json={"action": "approve", "ids": ids})
 
     assert response.status_code == 200
     assert response.json()["results"] == [{"id": m["id"], "ok": True, "status": "approved"} for m in held] + [
@@ -334,7 +317,7 @@ def test_bulk_approve_reports_each_id(stack: DevStack, site: LoopbackSite) -> No
     ],
 )
 def test_bad_admin_requests_get_a_clear_error(stack: DevStack, method: str, path: str, body: Any, status: int) -> None:
-    response = admin(stack, method, path, json=body)
+    response = stack.admin(method, path, json=body)
 
     assert response.status_code == status, response.text
     assert response.json()["error_description"]
@@ -352,14 +335,14 @@ def test_listing_pages_with_a_cursor(stack: DevStack, site: LoopbackSite) -> Non
             "limit": 2,
             **({"cursor": cursor} if cursor else {}),
         }
-        document = admin(stack, "GET", "/admin/mentions", params=params).json()
+        document = stack.admin("GET", "/admin/mentions", params=params).json()
         assert len(document["mentions"]) <= 2
         seen += [m["id"] for m in document["mentions"]]
         cursor = document["next_cursor"]
         if not cursor:
             break
     assert len(seen) == len(set(seen)) >= 3
-    received = [admin(stack, "GET", f"/admin/mentions/{i}").json()["mention"]["received_at"] for i in seen]
+    received = [stack.admin("GET", f"/admin/mentions/{i}").json()["mention"]["received_at"] for i in seen]
     assert received == sorted(received)  # oldest first
 
 
@@ -393,15 +376,15 @@ def test_following_a_link_only_shows_a_confirmation_and_posting_it_acts_once(
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "no-store"
     assert '<form method="post"' in page.text
-    assert admin(stack, "GET", f"/admin/mentions/{mention['id']}").json()["mention"]["status"] == "pending"
+    assert stack.admin("GET", f"/admin/mentions/{mention['id']}").json()["mention"]["status"] == "pending"
     requests.get(link, timeout=10)  # prefetching twice changes nothing either
-    assert admin(stack, "GET", f"/admin/mentions/{mention['id']}").json()["mention"]["status"] == "pending"
+    assert stack.admin("GET", f"/admin/mentions/{mention['id']}").json()["mention"]["status"] == "pending"
 
     # The owner pressing the button
     action, fields = _confirmation_form(page.text)
     done = requests.post(f"{stack.base_url}{action}", data=fields, timeout=10)
     assert done.status_code == 200, done.text
-    document = admin(stack, "GET", f"/admin/mentions/{mention['id']}").json()["mention"]
+    document = stack.admin("GET", f"/admin/mentions/{mention['id']}").json()["mention"]
     assert document["status"] == "approved"
     assert document["history"][-1]["by"] == "one-click link"
 
@@ -422,18 +405,18 @@ def test_a_tampered_link_is_refused(stack: DevStack, site: LoopbackSite) -> None
 
     assert shown.status_code == 400
     assert posted.status_code == 400
-    assert admin(stack, "GET", f"/admin/mentions/{mention['id']}").json()["mention"]["status"] == "pending"
+    assert stack.admin("GET", f"/admin/mentions/{mention['id']}").json()["mention"]["status"] == "pending"
 
 
 def test_an_expired_link_is_refused(stack: DevStack, site: LoopbackSite) -> None:
     mention = held_mention(stack, site, "expired")
-    key = oneclick.link_key(token(stack))
+    key = oneclick.link_key(stack.admin_token())
     expired = oneclick.sign(key, mention["id"], "approve", expires_at=int(time.time()) - 1)
 
     response = requests.post(f"{stack.base_url}/admin/act", data={"token": expired}, timeout=10)
 
     assert response.status_code == 410
-    assert admin(stack, "GET", f"/admin/mentions/{mention['id']}").json()["mention"]["status"] == "pending"
+    assert stack.admin("GET", f"/admin/mentions/{mention['id']}").json()["mention"]["status"] == "pending"
 
 
 # --------------------------------------------------------------------------- webhooks
@@ -443,7 +426,7 @@ def test_the_webhook_is_signed_so_the_receiver_can_verify_it(
     stack: DevStack, site: LoopbackSite, webhook: WebhookReceiver
 ) -> None:
     mention = held_mention(stack, site, "hooked")
-    secret = bytes.fromhex(admin(stack, "GET", "/admin/webhook-secret").json()["secret"])
+    secret = bytes.fromhex(stack.admin("GET", "/admin/webhook-secret").json()["secret"])
 
     deliveries = eventually(lambda: webhook.for_mention(mention["id"]))
 

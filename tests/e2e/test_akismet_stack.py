@@ -9,9 +9,8 @@ spam recorded by one test would otherwise count against the next one's sender (r
 
 from __future__ import annotations
 
+import functools
 import itertools
-import json
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from linkback_infra.akismet_server import AkismetRequest, AkismetServer
 from linkback_infra.loopback_site import LoopbackSite
 
 from .conftest import DevStack, start_dev, stop_dev
+from .conftest import eventually as wait_until
 
 WAIT_S = 20
 HTML = "text/html; charset=utf-8"
@@ -94,22 +94,7 @@ def failing_akismet(akismet: AkismetServer) -> Iterator[AkismetServer]:
     akismet.fail_with = None
 
 
-def token(stack: DevStack) -> str:
-    return json.loads((stack.output.parent / "data" / "stack.json").read_text())["admin_token"]
-
-
-def admin(stack: DevStack, method: str, path: str, **kwargs: Any) -> requests.Response:
-    headers = {"Authorization": f"Bearer {token(stack)}"}
-    return requests.request(method, f"{stack.base_url}{path}", headers=headers, timeout=10, **kwargs)
-
-
-def eventually(check: Callable[[], Any], timeout: float = WAIT_S) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.2)
+eventually = functools.partial(wait_until, timeout=WAIT_S)
 
 
 # A page selling something, in the words Akismet (here: the local server's spam word) knows, and no
@@ -144,7 +129,7 @@ def mention_from(
     mention_id = response.headers["Location"].rsplit("/", 1)[1]
 
     def verified() -> dict[str, Any] | None:
-        document = admin(stack, "GET", f"/admin/mentions/{mention_id}").json()["mention"]
+        document = stack.admin("GET", f"/admin/mentions/{mention_id}").json()["mention"]
         return document if document["status"] != "queued" else None
 
     document: dict[str, Any] | None = eventually(verified)
@@ -205,7 +190,7 @@ def test_the_owner_approving_akismets_spam_reports_it_as_ham(
     mention = mention_from(stack, sender, "overruled-spam", SPAM_PAGE)
     assert mention["status"] == "spam"
 
-    response = admin(stack, "POST", f"/admin/mentions/{mention['id']}/approve")
+    response = stack.admin("POST", f"/admin/mentions/{mention['id']}/approve")
 
     assert response.status_code == 200, response.text
     [ham] = sent_about(akismet, "submit-ham", mention)
@@ -221,7 +206,7 @@ def test_the_owner_marking_ham_as_spam_reports_it_as_spam(
     mention = mention_from(stack, newcomer(), "overruled-ham", REPLY_PAGE)
     assert mention["status"] == "approved"
 
-    response = admin(stack, "POST", f"/admin/mentions/{mention['id']}/spam")
+    response = stack.admin("POST", f"/admin/mentions/{mention['id']}/spam")
 
     assert response.status_code == 200, response.text
     [spam] = sent_about(akismet, "submit-spam", mention)
@@ -235,7 +220,7 @@ def test_the_owner_agreeing_with_akismet_reports_nothing(
 ) -> None:
     mention = mention_from(stack, newcomer(), "agreed", SPAM_PAGE)
 
-    admin(stack, "POST", f"/admin/mentions/{mention['id']}/delete")
+    stack.admin("POST", f"/admin/mentions/{mention['id']}/delete")
 
     assert sent_about(akismet, "submit-ham", mention) == sent_about(akismet, "submit-spam", mention) == []
 

@@ -81,22 +81,13 @@ def summary(output: str) -> dict[str, int]:
     return rows
 
 
-def admin_token(stack: DevStack) -> str:
-    return str(json.loads((stack.output.parent / "data" / "stack.json").read_text())["admin_token"])
-
-
 def listed(stack: DevStack, site: str, status: str) -> dict[str, dict[str, Any]]:
     """The site's mentions in one status as the admin API lists them, by source."""
     mentions: dict[str, dict[str, Any]] = {}
     cursor = None
     while True:
         params = {"site": site, "status": status, "limit": "100", **({"cursor": cursor} if cursor else {})}
-        answer = requests.get(
-            f"{stack.base_url}/admin/mentions",
-            params=params,
-            headers={"Authorization": f"Bearer {admin_token(stack)}"},
-            timeout=10,
-        )
+        answer = stack.admin("GET", "/admin/mentions", params=params)
         assert answer.status_code == 200, answer.text
         mentions.update({mention["source"]: mention for mention in answer.json()["mentions"]})
         cursor = answer.json().get("next_cursor")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
+import functools
 import xmlrpc.client
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -14,6 +13,7 @@ import requests
 from linkback_infra.loopback_site import LoopbackSite, Page
 
 from .conftest import DevStack, alive, start_dev, stop_dev
+from .conftest import eventually as wait_until
 
 POST = "https://example.com/posts/hello/"
 TRACKBACK_OK = b'<?xml version="1.0" encoding="utf-8"?><response><error>0</error></response>'
@@ -31,13 +31,7 @@ def linking_page(title: str, target: str = POST, blog_name: str = "Ann's blog") 
     )
 
 
-def eventually(check: Callable[[], Any], timeout: float = WAIT_S) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.2)
+eventually = functools.partial(wait_until, timeout=WAIT_S)
 
 
 def feed(stack: DevStack, target: str = POST) -> dict[str, Any]:

@@ -87,10 +87,6 @@ def shown(stack: DevStack, mention_id: str) -> dict[str, Any]:
     return dict(json.loads(succeeded(moderate(stack, "show", mention_id, "--json"))))
 
 
-def admin_token(stack: DevStack) -> str:
-    return str(json.loads((stack.output.parent / "data" / "stack.json").read_text())["admin_token"])
-
-
 # --------------------------------------------------------------------------- listing and showing
 
 
@@ -294,7 +290,7 @@ def test_spam_with_block_domain_also_blocks_the_sources_domain(manual_stack: Dev
 
 def test_an_explicit_api_with_the_right_token_is_used(manual_stack: DevStack) -> None:
     done = moderate(
-        manual_stack, "lists", "--api", manual_stack.base_url, env={"LINKBACK_ADMIN_TOKEN": admin_token(manual_stack)}
+        manual_stack, "lists", "--api", manual_stack.base_url, env={"LINKBACK_ADMIN_TOKEN": manual_stack.admin_token()}
     )
 
     assert done.returncode == 0, done.stderr
@@ -311,7 +307,7 @@ def test_a_wrong_token_is_refused(manual_stack: DevStack) -> None:
 
 def test_a_token_file_is_read(manual_stack: DevStack, tmp_path: Path) -> None:
     token_file = tmp_path / "admin-token"
-    token_file.write_text(admin_token(manual_stack) + "\n")
+    token_file.write_text(manual_stack.admin_token() + "\n")
 
     done = moderate(manual_stack, "lists", "--api", manual_stack.base_url, "--token-file", str(token_file))
 
@@ -337,4 +333,4 @@ def test_webhook_secret_prints_the_key_the_api_signs_with(manual_stack: DevStack
 
     from linkback import notify
 
-    assert bytes.fromhex(printed) == notify.webhook_key(admin_token(manual_stack))
+    assert bytes.fromhex(printed) == notify.webhook_key(manual_stack.admin_token())

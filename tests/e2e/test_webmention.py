@@ -4,10 +4,9 @@ deletes on re-send — and real-looking source pages from tests/fixtures/sources
 
 from __future__ import annotations
 
+import functools
 import threading
-import time
 import xmlrpc.client
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +17,7 @@ import requests
 from linkback_infra.loopback_site import LoopbackSite, Page
 
 from .conftest import DevStack
+from .conftest import eventually as wait_until
 
 WAIT_S = 15  # the longest any test waits for the stack to verify something
 HTML = "text/html; charset=utf-8"
@@ -64,13 +64,7 @@ def status_of(location: str) -> dict[str, Any]:
     return response.json()
 
 
-def eventually(check: Callable[[], Any], timeout: float = WAIT_S) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.2)
+eventually = functools.partial(wait_until, timeout=WAIT_S)
 
 
 def settled(stack: DevStack, location: str, expected: str | None = None) -> dict[str, Any]:

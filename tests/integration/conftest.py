@@ -161,3 +161,22 @@ def source_pages() -> Iterator[SourcePages]:
     pages = SourcePages()
     yield pages
     pages.stop()
+
+
+# --------------------------------------------------------------------------- what tests look at
+
+
+def stored(mention_id: str) -> MentionRecord:
+    """The mention as the table holds it now (it must exist)."""
+    record = wiring.repository().get(mention_id)
+    assert record is not None
+    return record
+
+
+def messages_left(sqs: Any, queue_url: str) -> int:
+    """Messages in the queue, visible or in flight."""
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])

@@ -22,7 +22,7 @@ from linkback_infra.lambda_events import LambdaContext, scheduled_event
 from linkback_infra.poller import QueuePoller
 from linkback_infra.template import Template
 
-from .conftest import SITE, Resources, SourcePages
+from .conftest import SITE, Resources, SourcePages, messages_left, stored
 
 TARGET = f"{SITE}/2024/rechecked-post"
 RECHECK_AFTER_DAYS = 7
@@ -145,22 +145,8 @@ def mention(source: str, status: Status | None, *, verified_days_ago: float, pro
     return receipt.mention_id
 
 
-def stored(mention_id: str) -> MentionRecord:
-    record = wiring.repository().get(mention_id)
-    assert record is not None
-    return record
-
-
 def public_ids() -> list[str]:
     return [record.id for record in wiring.repository().approved_for_target(TARGET, per_page=100, page=0)]
-
-
-def messages_left(sqs: Any, queue_url: str) -> int:
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=queue_url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
 def drain(poller: QueuePoller, sqs: Any, queue_url: str, limit_s: float = LOOP_LIMIT_S) -> None:

@@ -23,11 +23,10 @@ from linkback.faults import InjectedCrash
 from linkback.intake import Ping, receive
 from linkback.model import Protocol, Status, utc_now
 from linkback.queue import decode_message, encode_message
-from linkback.storage import MentionRecord
 from linkback_infra.poller import BatchResult, QueuePoller
 from linkback_infra.template import Template
 
-from .conftest import SITE, VISIBILITY_TIMEOUT_S, Resources, SourcePages
+from .conftest import SITE, VISIBILITY_TIMEOUT_S, Resources, SourcePages, messages_left, stored
 
 TARGET = f"{SITE}/2024/a-post-worth-replying-to"
 HTML = "text/html; charset=utf-8"
@@ -145,20 +144,6 @@ def queue_mention(source: str) -> str:
     )
     assert receipt.created
     return receipt.mention_id
-
-
-def stored(mention_id: str) -> MentionRecord:
-    record = wiring.repository().get(mention_id)
-    assert record is not None
-    return record
-
-
-def messages_left(sqs: Any, queue_url: str) -> int:
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=queue_url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
 def announced(sqs: Any, notify_queue: str) -> list[str]:

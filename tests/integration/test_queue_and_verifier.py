@@ -15,11 +15,11 @@ from linkback import wiring
 from linkback.intake import Ping, receive
 from linkback.model import Protocol, Status, utc_now
 from linkback.queue import encode_message
-from linkback.storage import MentionRecord, Verdict
+from linkback.storage import Verdict
 from linkback_infra.poller import BatchResult, QueuePoller
 from linkback_infra.template import Template
 
-from .conftest import SITE, VISIBILITY_TIMEOUT_S, Resources, SourcePages
+from .conftest import SITE, VISIBILITY_TIMEOUT_S, Resources, SourcePages, messages_left, stored
 
 TARGET = f"{SITE}/2024/a-post"
 LOOP_LIMIT_S = 15.0
@@ -71,21 +71,6 @@ def queue_mention(source: str, protocol: Protocol = Protocol.WEBMENTION) -> str:
     )
     assert receipt.created
     return receipt.mention_id
-
-
-def stored(mention_id: str) -> MentionRecord:
-    record = wiring.repository().get(mention_id)
-    assert record is not None
-    return record
-
-
-def messages_left(sqs: Any, queue_url: str) -> int:
-    """Messages in the queue, visible or in flight."""
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=queue_url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
 def poll_until(poller: QueuePoller, done: Callable[[BatchResult], bool], limit_s: float = LOOP_LIMIT_S) -> BatchResult:
