@@ -41,7 +41,7 @@ lint: deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Rebuild functions/linkback/static/widget.js from widget/src (the build is committed; a test checks it).
+# Rebuild functions/linkback/read/static/widget.js from widget/src (the build is committed; a test checks it).
 widget: node_modules/.package-lock.json
 	npm run build:widget
 

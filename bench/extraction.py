@@ -3,7 +3,7 @@
 Run: .venv/bin/python bench/extraction.py [--hostile-html5lib]
 
 --hostile-html5lib also times mf2py's default tree builder (html5lib) on one hostile page, the reason
-linkback.extract uses "html.parser": expect over a minute.
+linkback.verify.extract uses "html.parser": expect over a minute.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
 
-from linkback.extract import MF2_MAX_CHARS, extract
-from linkback.links import find_link
+from linkback.verify.extract import MF2_MAX_CHARS, extract
+from linkback.verify.links.reference import find_link
 
 FUNCTIONS = Path(__file__).resolve().parents[1] / "functions"
 
@@ -144,12 +144,12 @@ def main() -> None:
         row("the same unclosed <b> page, mf2py with html5lib", html, ms)
 
     print("(e) import time in a fresh interpreter, median of 5")
-    base = fresh_import_ms("import linkback.extract")
-    print(f"  {'import linkback.extract (mf2py stays unloaded)':<52} {base:8.1f} ms")
+    base = fresh_import_ms("import linkback.verify.extract")
+    print(f"  {'import linkback.verify.extract (mf2py stays unloaded)':<52} {base:8.1f} ms")
     cold = fresh_import_ms("import mf2py")
     print(f"  {'import mf2py, nothing loaded before':<52} {cold:8.1f} ms")
     # The verifier has already imported requests (the fetcher), which mf2py imports too.
-    warm = fresh_import_ms("import mf2py", preload="import requests, linkback.verify")
+    warm = fresh_import_ms("import mf2py", preload="import requests, linkback.verify.pipeline")
     print(f"  {'import mf2py after the verifier modules (first h-entry)':<52} {warm:8.1f} ms")
 
 

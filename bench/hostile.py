@@ -35,10 +35,11 @@ from tests.security import hostile_cases as cases  # noqa: E402
 from tests.security.hostile_cases import MB, Measurement, measure  # noqa: E402
 from tests.security.support import Server, post, reply  # noqa: E402
 
-from linkback import pingback, wiring  # noqa: E402
-from linkback.extract import extract  # noqa: E402
-from linkback.fetch import SafeFetcher  # noqa: E402
-from linkback.links import find_link  # noqa: E402
+from linkback import wiring  # noqa: E402
+from linkback.receive import pingback  # noqa: E402
+from linkback.verify.extract import extract  # noqa: E402
+from linkback.verify.fetch import SafeFetcher  # noqa: E402
+from linkback.verify.links.reference import find_link  # noqa: E402
 
 Row = tuple[str, str, Measurement, Measurement | None]
 

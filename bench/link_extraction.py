@@ -1,8 +1,8 @@
 """Link extraction: find_link's throughput against BeautifulSoup(html.parser), and hostile pages.
 
 Run: .venv/bin/python bench/link_extraction.py [--pages 240] [--finder fast|stdlib]
-`--finder fast` (the default) measures `linkback.fastlinks.find_link`, `--finder stdlib` the html.parser
-one in `linkback.links`; with `fast`, both must also give identical evidence on every page.
+`--finder fast` (the default) measures `linkback.verify.links.fast.find_link`, `--finder stdlib` the html.parser
+one in `linkback.verify.links.reference`; with `fast`, both must also give identical evidence on every page.
 The corpus is generated deterministically (seeded): blog posts, WordPress-like pages, link lists,
 pages with the target only in a comment/script/attribute that does not link, relative and
 <base>-resolved links, media links, entity- and percent-encoded hrefs, 5 KB to 400 KB. For every
@@ -22,9 +22,10 @@ from urllib.parse import urljoin
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "functions"))
 
-from linkback import fastlinks, links  # noqa: E402
-from linkback.links import LINK_ATTRIBUTES, ParseBudgetExceeded  # noqa: E402
 from linkback.urls import InvalidUrl, normalise_url  # noqa: E402
+from linkback.verify.links import fast as fastlinks  # noqa: E402
+from linkback.verify.links import reference as links  # noqa: E402
+from linkback.verify.links.reference import LINK_ATTRIBUTES, ParseBudgetExceeded  # noqa: E402
 
 TARGET = "https://example.com/posts/hello/"
 PAGE_URL = "https://blog.example.org/2024/05/a-reply/"

@@ -6,7 +6,7 @@ The set is tests/fixtures/spam/{legit,spam}/*.html with labels.json, read exactl
 tests/unit/test_spam_labelled_set.py reads it (link and context by fastlinks.find_link, h-entry by
 extract). For each rule: how many pages it fired on, and on how many it was decisive (the decision
 without its finding would differ). Then the cost of `page_stats` and of a whole `assess` on 1 MB pages,
-ordinary and hostile (budget: well under 50 ms per MB), and the import time of linkback.spam with the
+ordinary and hostile (budget: well under 50 ms per MB), and the import time of linkback.spam.rules with the
 standard library modules every handler already has loaded (budget 5 ms).
 """
 
@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.unit.test_spam_labelled_set import confusion, labelled_pages  # noqa: E402
 
-from linkback.spam import RULES, Decision, SpamPolicy, assess, decision_for, page_stats  # noqa: E402
+from linkback.spam.rules import RULES, Decision, SpamPolicy, assess, decision_for, page_stats  # noqa: E402
 
 MB = 1024 * 1024
 STATS_BUDGET_MS = 50.0
@@ -71,10 +71,10 @@ def best_ms(call, repeat: int = 5) -> float:
 
 
 def import_ms() -> float:
-    """linkback.spam's own import time, from a bytecode cache kept outside the repository."""
+    """linkback.spam.rules's own import time, from a bytecode cache kept outside the repository."""
     code = (
         "import sys, time, re, enum, dataclasses, functools, collections.abc; sys.path.insert(0, 'functions'); "
-        "import linkback; started = time.perf_counter(); import linkback.spam; "
+        "import linkback; started = time.perf_counter(); import linkback.spam.rules; "
         "print((time.perf_counter() - started) * 1000)"
     )
     with tempfile.TemporaryDirectory() as cache:
@@ -143,7 +143,7 @@ def main() -> int:
     spent = import_ms()
     mark = "✓" if spent < IMPORT_BUDGET_MS else "✗"
     loaded = "re, enum, dataclasses already loaded"
-    print(f"import linkback.spam ({loaded}): {spent:.1f} ms  budget {IMPORT_BUDGET_MS:.0f} ms {mark}")
+    print(f"import linkback.spam.rules ({loaded}): {spent:.1f} ms  budget {IMPORT_BUDGET_MS:.0f} ms {mark}")
     return 0
 
 

@@ -1,5 +1,5 @@
 // Builds the widget: widget/src/widget.css (minified) goes into widget/src/widget.js, which is
-// bundled and minified into <outdir>/widget.js (default functions/linkback/static, the copy that is
+// bundled and minified into <outdir>/widget.js (default functions/linkback/read/static, the copy that is
 // committed and served by MentionsFunction, so the Lambda package and `linkback dev` need no Node).
 //
 //   node widget/build.mjs [outdir]      (npm run build:widget)
@@ -13,7 +13,7 @@ import * as esbuild from "esbuild";
 
 const BUDGET = 5 * 1024;
 const here = dirname(fileURLToPath(import.meta.url));
-const outdir = resolve(process.argv[2] || join(here, "..", "functions", "linkback", "static"));
+const outdir = resolve(process.argv[2] || join(here, "..", "functions", "linkback", "read", "static"));
 
 const css = await esbuild.transform(await readFile(join(here, "src", "widget.css"), "utf8"), {
   loader: "css",

@@ -17,11 +17,13 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from linkback import moderation, oneclick, wiring
+from linkback import wiring
 from linkback.errors import LinkbackError
 from linkback.model import utc_now
+from linkback.moderation import actions as moderation
+from linkback.moderation import oneclick
 from linkback.observability import logger, metrics
-from linkback.storage import InvalidCursor
+from linkback.store.repository import InvalidCursor
 
 app = APIGatewayHttpResolver()
 ONE_CLICK_PATH = "/admin/act"
@@ -239,7 +241,7 @@ def remove_from_list() -> Response:
 @app.get("/admin/webhook-secret")
 def webhook_secret() -> Response:
     """The key receivers verify X-Linkback-Signature with (derived from the admin token)."""
-    from linkback import notify
+    from linkback.notify import delivery as notify
 
     return _json(
         200,

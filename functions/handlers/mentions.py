@@ -10,9 +10,10 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from linkback import feed, widget_asset, wiring
+from linkback import wiring
 from linkback.errors import AccessDenied, LinkbackError
 from linkback.observability import logger, metrics
+from linkback.read import feed, widget_asset
 
 app = APIGatewayHttpResolver()
 PUBLIC_HEADERS = {"Access-Control-Allow-Origin": "*"}

@@ -13,10 +13,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from linkback import queue, wiring
+from linkback import wiring
 from linkback.model import utc_now
-from linkback.notify import WebhookFailed, retry_delay_s
+from linkback.notify.delivery import WebhookFailed, retry_delay_s
 from linkback.observability import logger, metrics
+from linkback.store import queue
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

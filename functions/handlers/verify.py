@@ -26,12 +26,13 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from linkback import queue, wiring
+from linkback import wiring
 from linkback.errors import InjectedCrash, PermanentFetchError, TransientFetchError
-from linkback.fetch import FetchedPage
 from linkback.model import utc_now
 from linkback.observability import logger, metrics
-from linkback.verify import FetchBudget, Fetcher, verify_mention
+from linkback.store import queue
+from linkback.verify.fetch import FetchedPage
+from linkback.verify.pipeline import FetchBudget, Fetcher, verify_mention
 
 # One thread per record of a batch (BatchSize 10): asyncio's default executor has cpu_count + 4 threads,
 # 6 on a small Lambda, so a batch of slow sources would take two rounds (bench/verifier_concurrency.py).
@@ -95,7 +96,7 @@ def is_transient(error: BaseException) -> bool:
 def retry_delay_s(receive_count: int) -> int:
     """How long a message that failed on its n-th receive stays invisible: VerifyRetrySeconds doubling
     per receive, at most RETRY_CAP_S; 0 when no back-off is configured (the queue's timeout decides)."""
-    from linkback.notify import retry_delay_s as doubling
+    from linkback.notify.delivery import retry_delay_s as doubling
 
     base_s = wiring.settings().verify_retry_s
     return doubling(max(receive_count, 1), base_s=base_s, cap_s=RETRY_CAP_S) if base_s > 0 else 0

@@ -10,11 +10,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 # wiring.receive imports intake on use; importing it here keeps that cost in init, not on the first ping.
-import linkback.intake  # noqa: F401
-from linkback import events, webmention, wiring
+import linkback.receive.intake  # noqa: F401
+from linkback import wiring
 from linkback.errors import LinkbackError, RateLimited
 from linkback.model import Protocol
 from linkback.observability import logger, metrics
+from linkback.receive import events, webmention
 
 app = APIGatewayHttpResolver()
 STATUS_PATH = "/webmention/status/"

@@ -6,10 +6,10 @@ import os
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from .urls import normalise_origin
+from linkback.urls import normalise_origin
 
 if TYPE_CHECKING:
-    from .faults import FaultPlan
+    from linkback.faults import FaultPlan
 
 ModerationMode = Literal["auto", "manual"]
 SELF_PING_POLICIES = ("ignore", "hold", "allow")
@@ -100,7 +100,7 @@ def _fault_plan(spec: str) -> FaultPlan | None:
     are asked for, which AWS never does."""
     if not spec.strip():
         return None
-    from .faults import parse_faults
+    from linkback.faults import parse_faults
 
     return parse_faults(spec) or None
 

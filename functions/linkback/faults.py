@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .errors import InjectedCrash
+from linkback.errors import InjectedCrash
 
 __all__ = ["DYNAMODB_CALL", "THROTTLED", "FaultPlan", "Faults", "InjectedCrash", "parse_faults"]
 

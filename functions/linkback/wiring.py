@@ -6,21 +6,21 @@ import time
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from .config import settings
-from .queue import MentionQueue
-from .storage import MentionRepository, RateLimiter
+from linkback.config import settings
+from linkback.store.queue import MentionQueue
+from linkback.store.repository import MentionRepository, RateLimiter
 
 # Imported where first used, not here: every handler imports this module, and cold start is billed per
 # function (issue 7). The receivers alone need intake and events, the verifier alone the fetcher; the
 # recheck and read functions need neither (bench/cold_start.py holds each within 1.15x its SDK baseline).
 if TYPE_CHECKING:
-    from .akismet import AkismetClient
-    from .announce import Announcer
-    from .faults import Faults
-    from .fetch import SafeFetcher
-    from .intake import IntakeLimits, Receipt
-    from .model import Protocol
-    from .screening import AkismetFeedback, Screen
+    from linkback.faults import Faults
+    from linkback.model import Protocol
+    from linkback.notify.announcer import Announcer
+    from linkback.receive.intake import IntakeLimits, Receipt
+    from linkback.spam.akismet import AkismetClient
+    from linkback.spam.screening import AkismetFeedback, Screen
+    from linkback.verify.fetch import SafeFetcher
 
 __all__ = [
     "admin_secret",
@@ -51,7 +51,7 @@ def repository() -> MentionRepository:
     built = MentionRepository(settings().table_name, settings().region, retention_days=settings().spam_retention_days)
     injected = faults()
     if injected is not None and injected.plan.dynamodb_s:
-        from .storage import MODELS
+        from linkback.store.repository import MODELS
 
         # Every model's botocore client (one, shared, since MentionRepository binds them) must see the outage.
         for model in MODELS:
@@ -66,7 +66,7 @@ def faults() -> Faults | None:
     plan = settings().faults
     if not plan:
         return None
-    from .faults import Faults
+    from linkback.faults import Faults
 
     return Faults(plan)
 
@@ -134,8 +134,8 @@ def akismet() -> AkismetClient | None:
     Akismet is one signal among many and must never stop verification."""
     if not settings().akismet_key_parameter:
         return None
-    from .akismet import AkismetClient
-    from .observability import logger
+    from linkback.observability import logger
+    from linkback.spam.akismet import AkismetClient
 
     try:
         key = _read_akismet_key()
@@ -150,8 +150,8 @@ def spam_feedback() -> AkismetFeedback | None:
     client = akismet()
     if client is None:
         return None
-    from .observability import logger
-    from .screening import AkismetFeedback
+    from linkback.observability import logger
+    from linkback.spam.screening import AkismetFeedback
 
     return AkismetFeedback(client, logger)
 
@@ -170,7 +170,7 @@ def _publish_to_moderation_topic(subject: str, body: str) -> None:
 @lru_cache(maxsize=1)
 def announcer() -> Announcer:
     """How the owner is told about held mentions, from this process's settings."""
-    from .announce import Announcer
+    from linkback.notify.announcer import Announcer
 
     return Announcer(
         repository=repository(),
@@ -193,7 +193,7 @@ def notify_queue_backoff(receipt_handle: str, delay_s: int) -> None:
 @lru_cache(maxsize=1)
 def screen() -> Screen:
     """The verifier's spam step with this process's settings, lists and Akismet."""
-    from .screening import Screen, policy
+    from linkback.spam.screening import Screen, policy
 
     spam_policy = policy(sites=settings().sites, self_pings=settings().self_pings, keywords=settings().spam_keywords)
     return Screen(repository(), spam_policy, akismet())
@@ -201,7 +201,7 @@ def screen() -> Screen:
 
 @lru_cache(maxsize=1)
 def fetcher() -> SafeFetcher:
-    from .fetch import SafeFetcher
+    from linkback.verify.fetch import SafeFetcher
 
     return SafeFetcher(
         user_agent=USER_AGENT.format(about=settings().about_url or "no about page configured"),
@@ -217,7 +217,7 @@ def rate_limiter() -> RateLimiter:
 
 
 def intake_limits() -> IntakeLimits:
-    from .intake import IntakeLimits
+    from linkback.receive.intake import IntakeLimits
 
     return IntakeLimits(
         limiter=rate_limiter(),
@@ -228,9 +228,9 @@ def intake_limits() -> IntakeLimits:
 
 def receive(protocol: Protocol, source: str, target: str, event: Any, sent: dict[str, str] | None = None) -> Receipt:
     """The intake path with this process's settings and adapters, for a ping read from an HTTP API event."""
-    from . import events, intake
-    from .intake import Ping
-    from .model import utc_now
+    from linkback.model import utc_now
+    from linkback.receive import events, intake
+    from linkback.receive.intake import Ping
 
     return intake.receive(
         Ping(

@@ -84,7 +84,7 @@ def _local_stack(args: argparse.Namespace, instead: str) -> dict[str, Any]:
 def _repository(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The mentions table of a deployed stack (`--table`, AWS credentials as usual) or, by default,
     of the `linkback dev` stack running on this machine's data dir."""
-    from linkback.storage import MentionRepository
+    from linkback.store.repository import MentionRepository
 
     if args.table:
         return MentionRepository(args.table, args.region or os.environ.get("AWS_REGION") or "us-east-1")
@@ -433,7 +433,7 @@ def _token_create(args: argparse.Namespace) -> int:
 
 
 def _snippet(args: argparse.Namespace) -> int:
-    from linkback import widget_asset
+    from linkback.read import widget_asset
 
     from .snippet import SnippetError, snippet
 

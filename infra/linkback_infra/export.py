@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from linkback.feed import entry
+from linkback.read.feed import entry
 
 PER_PAGE = 100  # the API's largest page
 LAST_PAGE = 200  # the API's last page number

@@ -1,4 +1,4 @@
-"""`linkback import`: a WordPress export or a jf2 dump read (linkback.imports) and stored in the table.
+"""`linkback import`: a WordPress export or a jf2 dump read (linkback_infra.imports) and stored in the table.
 
 Each mention is stored with the conditional put every received mention goes through
 (`MentionRepository.create`): its id is the hash of its normalised source and target, so a mention
@@ -16,7 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from linkback.imports import (
+from linkback.model import Status, isoformat, utc_now
+from linkback.store.repository import MentionRecord, MentionRepository
+from linkback.urls import InvalidUrl, normalise_origin
+from linkback_infra.imports import (
     MAX_JF2_BYTES,
     MAX_WXR_BYTES,
     ImportBatch,
@@ -25,9 +28,6 @@ from linkback.imports import (
     read_jf2,
     read_wxr,
 )
-from linkback.model import Status, isoformat, utc_now
-from linkback.storage import MentionRecord, MentionRepository
-from linkback.urls import InvalidUrl, normalise_origin
 
 from .tables import Column, Progress, render_table
 

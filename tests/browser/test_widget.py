@@ -22,7 +22,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, Request, Route, expect
 
-from linkback import widget_asset
+from linkback.read import widget_asset
 from linkback_infra.cli import main
 from linkback_infra.loopback_site import LoopbackSite
 

@@ -22,7 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from linkback import notify, oneclick
+from linkback.moderation import oneclick
+from linkback.notify import delivery as notify
 from linkback_infra.loopback_site import LoopbackSite
 
 from .conftest import DevStack, start_dev, stop_dev

@@ -51,7 +51,8 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_package_holds_the_handlers_the_domain_and_the_dependencies(package: Path) -> None:
     for name in (
         "handlers/trackback.py",
-        "linkback/intake.py",
+        "linkback/receive/intake.py",
+        "linkback/read/static/widget.js",
         "aws_lambda_powertools",
         "pynamodb",
         "requests",
@@ -61,7 +62,7 @@ def test_the_package_holds_the_handlers_the_domain_and_the_dependencies(package:
 
 
 def test_the_package_ships_bytecode_for_python_3_12(package: Path) -> None:
-    assert (package / "linkback" / "__pycache__" / "intake.cpython-312.pyc").exists()
+    assert (package / "linkback" / "receive" / "__pycache__" / "intake.cpython-312.pyc").exists()
     assert (package / "handlers" / "__pycache__" / "trackback.cpython-312.pyc").exists()
 
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 import requests
 
-from linkback.akismet import (
+from linkback.spam.akismet import (
     AkismetClient,
     AkismetQuery,
     AkismetUnavailable,

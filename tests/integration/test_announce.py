@@ -12,10 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from linkback import oneclick
-from linkback.announce import Announcer
 from linkback.model import Protocol, Status, isoformat, mention_id
-from linkback.storage import MentionRecord, MentionRepository, Verdict
+from linkback.moderation import oneclick
+from linkback.notify.announcer import Announcer
+from linkback.store.repository import MentionRecord, MentionRepository, Verdict
 
 from .conftest import REGION, SITE, Resources
 

@@ -20,9 +20,9 @@ import pytest
 
 from linkback import wiring
 from linkback.faults import InjectedCrash
-from linkback.intake import Ping, receive
 from linkback.model import Protocol, Status, utc_now
-from linkback.queue import decode_message, encode_message
+from linkback.receive.intake import Ping, receive
+from linkback.store.queue import decode_message, encode_message
 from linkback_infra.poller import BatchResult, QueuePoller
 from linkback_infra.template import Template
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from linkback import moderation
 from linkback.model import Protocol, Status, isoformat, mention_id
-from linkback.storage import OFFENCE_MEMORY_S, ListEntry, MentionRecord, MentionRepository, Verdict
+from linkback.moderation import actions as moderation
+from linkback.store.repository import OFFENCE_MEMORY_S, ListEntry, MentionRecord, MentionRepository, Verdict
 from linkback_infra.template import Template
 
 from .conftest import REGION, SITE, Resources

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from linkback import wiring
-from linkback.intake import Ping, receive
 from linkback.model import Protocol, Status, utc_now
-from linkback.queue import encode_message
-from linkback.storage import Verdict
+from linkback.receive.intake import Ping, receive
+from linkback.store.queue import encode_message
+from linkback.store.repository import Verdict
 from linkback_infra.poller import BatchResult, QueuePoller
 from linkback_infra.template import Template
 

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import pytest
 
 from linkback.model import Protocol, Status, isoformat, mention_id
-from linkback.storage import MentionRecord, MentionRepository, SiteToken, Verdict
+from linkback.store.repository import MentionRecord, MentionRepository, SiteToken, Verdict
 from linkback.urls import origin_of
 from linkback_infra.dev import create_queues, create_table
 from linkback_infra.lambda_events import LambdaContext, http_api_event, http_response

@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from linkback import fetch
 from linkback.errors import PermanentFetchError, TransientFetchError
-from linkback.fetch import SafeFetcher
+from linkback.verify import fetch
+from linkback.verify.fetch import SafeFetcher
 
 USER_AGENT = "linkback/0.1 (+https://example.com; verifying a mention of this site)"
 Route = Callable[[BaseHTTPRequestHandler], None]

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from linkback.errors import AlreadyRegistered, UpstreamError
-from linkback.intake import Ping, Receipt, receive
 from linkback.model import Protocol, Status, isoformat, mention_id
-from linkback.queue import MentionQueue, decode_message
-from linkback.storage import MentionRecord, MentionRepository, Verdict
+from linkback.receive.intake import Ping, Receipt, receive
+from linkback.store.queue import MentionQueue, decode_message
+from linkback.store.repository import MentionRecord, MentionRepository, Verdict
 
 from .conftest import REGION, SITE, Resources
 

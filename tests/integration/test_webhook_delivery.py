@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from linkback.notify import (
+from linkback.notify.delivery import (
     WEBHOOK_SIGNATURE_HEADER,
     MentionSummary,
     WebhookFailed,

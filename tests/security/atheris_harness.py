@@ -27,8 +27,10 @@ if os.environ.get("LINKBACK_ATHERIS") != "1":
 import atheris
 
 with atheris.instrument_imports():
-    from linkback import links, pingback, trackback, urls, webmention
+    from linkback import urls
     from linkback.errors import LinkbackError
+    from linkback.receive import pingback, trackback, webmention
+    from linkback.verify.links import reference as links
 
 CONTENT_TYPES = [
     None,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from linkback import fetch
+from linkback.verify import fetch
 
 from .support import Network, Server
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from linkback import fetch
+from linkback.verify import fetch
 
 USER_AGENT = "linkback-security-tests/1.0"
 _REAL_GETADDRINFO = socket.getaddrinfo

@@ -23,8 +23,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from linkback import pingback, trackback, webmention
 from linkback.errors import LinkbackError
+from linkback.receive import pingback, trackback, webmention
 from linkback.urls import InvalidUrl, normalise_url
 
 FUZZ = settings(
@@ -346,7 +346,7 @@ HTML_TEXT = st.lists(st.one_of(HTML_PIECES, st.text(max_size=3)), max_size=40).m
 @given(HTML_TEXT)
 @example("<![ x]><a href='https://example.com/p/'>x</a>")
 def test_find_link_returns_evidence_or_none_for_any_markup(html: str) -> None:
-    from linkback.links import LinkEvidence, ParseBudgetExceeded, find_link
+    from linkback.verify.links.reference import LinkEvidence, ParseBudgetExceeded, find_link
 
     try:
         evidence = find_link(

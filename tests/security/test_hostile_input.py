@@ -22,7 +22,6 @@ from urllib.parse import urlencode
 
 import pytest
 
-from linkback import pingback
 from linkback.errors import (
     InvalidParams,
     InvalidXmlRpc,
@@ -31,8 +30,9 @@ from linkback.errors import (
     PermanentFetchError,
     TransientFetchError,
 )
-from linkback.extract import extract
-from linkback.links import find_link
+from linkback.receive import pingback
+from linkback.verify.extract import extract
+from linkback.verify.links.reference import find_link
 
 from . import hostile_cases as cases
 from .hostile_cases import MB, Measurement, measure
@@ -306,7 +306,7 @@ def test_a_tls_handshake_trickled_byte_by_byte_fails_within_the_deadline(
     import ssl
     import threading
 
-    from linkback import fetch
+    from linkback.verify import fetch
 
     cert_file, key_file = _self_signed(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -479,11 +479,11 @@ def test_find_link_reads_a_malformed_marked_section_as_browsers_do(page: str) ->
 def test_a_published_mention_is_not_deleted_because_its_page_was_slow_to_parse(monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import UTC, datetime
 
-    from linkback import verify
-    from linkback.fetch import FetchedPage
-    from linkback.links import ParseBudgetExceeded
     from linkback.model import Status
-    from linkback.storage import MentionRecord
+    from linkback.store.repository import MentionRecord
+    from linkback.verify import pipeline as verify
+    from linkback.verify.fetch import FetchedPage
+    from linkback.verify.links.reference import ParseBudgetExceeded
 
     record = MentionRecord(
         "m1",

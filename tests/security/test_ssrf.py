@@ -12,7 +12,7 @@ import ipaddress
 import pytest
 
 from linkback.errors import PermanentFetchError, TransientFetchError
-from linkback.fetch import DENIED_NETWORKS
+from linkback.verify.fetch import DENIED_NETWORKS
 
 from .support import Network, Server, fetcher, reply, site_fetcher
 

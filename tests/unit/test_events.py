@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from linkback.errors import MalformedRequest
-from linkback.events import header, raw_body, sender_ip
+from linkback.receive.events import header, raw_body, sender_ip
 
 from .fixture_files import read_request
 

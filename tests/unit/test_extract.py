@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from linkback.extract import CONTENT_MAX, MF2_MAX_CHARS, Extracted, extract
+from linkback.verify.extract import CONTENT_MAX, MF2_MAX_CHARS, Extracted, extract
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "extract"
 TARGET = "https://example.com/posts/hello/"

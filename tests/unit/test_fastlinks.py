@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from linkback import fastlinks, links
+from linkback.verify.links import fast as fastlinks
+from linkback.verify.links import reference as links
 
 from ..security import hostile_cases as cases
 from .fixture_files import FIXTURES, read_text

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from linkback.feed import (
+from linkback.read.feed import (
     DEFAULT_PER_PAGE,
     MAX_PER_PAGE,
     FeedQuery,
@@ -19,7 +19,7 @@ from linkback.feed import (
     render,
     select,
 )
-from linkback.storage import PUBLIC_ATTRIBUTES, MentionRecord
+from linkback.store.repository import PUBLIC_ATTRIBUTES, MentionRecord
 
 
 def approved_mention(**overrides) -> MentionRecord:

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from linkback.feed import DEFAULT_PER_PAGE, MAX_PER_PAGE, FeedQuery, InvalidQuery, parse_query, select
-from linkback.storage import MentionRecord
+from linkback.read.feed import DEFAULT_PER_PAGE, MAX_PER_PAGE, FeedQuery, InvalidQuery, parse_query, select
+from linkback.store.repository import MentionRecord
 
 A = "https://example.com/2024/a-post"
 B = "https://example.com/2024/b-post"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from linkback.errors import PermanentFetchError
-from linkback.fetch import SafeFetcher, _decode_body, is_denied_address
+from linkback.verify.fetch import SafeFetcher, _decode_body, is_denied_address
 
 # --- the deny list ------------------------------------------------------------------------------
 

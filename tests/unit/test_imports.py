@@ -1,4 +1,4 @@
-"""Moving in: a WordPress export (WXR) and a webmention.io jf2 dump read as mentions (linkback.imports).
+"""Moving in: a WordPress export (WXR) and a webmention.io jf2 dump read as mentions (linkback_infra.imports).
 
 The fixtures are real-shaped files: `wordpress-export.xml` as WordPress 6.5's Tools > Export writes it,
 `webmention-io.jf2.json` as webmention.io's `/api/mentions.jf2` answers.
@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from linkback import imports
-from linkback.imports import (
+from linkback.model import Protocol, Status, mention_id
+from linkback_infra import imports
+from linkback_infra.export import owner_entry
+from linkback_infra.imports import (
     SKIP_BAD_SOURCE,
     SKIP_COMMENT,
     SKIP_NO_DATE,
@@ -29,8 +31,6 @@ from linkback.imports import (
     read_jf2,
     read_wxr,
 )
-from linkback.model import Protocol, Status, mention_id
-from linkback_infra.export import owner_entry
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "import"
 WXR = (FIXTURES / "wordpress-export.xml").read_bytes()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from linkback.errors import InvalidSource, SourceIsTarget, TargetNotAccepted
-from linkback.intake import checked_urls
+from linkback.receive.intake import checked_urls
 
 SITES = ("https://example.com", "https://blog.example.org")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from linkback.fetch import FetchedPage
-from linkback.links import find_in_json
-from linkback.verify import find_evidence
+from linkback.verify.fetch import FetchedPage
+from linkback.verify.links.reference import find_in_json
+from linkback.verify.pipeline import find_evidence
 
 TARGET = "https://example.com/posts/hello/"
 

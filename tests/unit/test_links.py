@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from linkback.links import CONTEXT_CHARS, find_in_text, find_link
+from linkback.verify.links.reference import CONTEXT_CHARS, find_in_text, find_link
 
 from .fixture_files import read_text
 

@@ -8,13 +8,15 @@ import json
 
 import pytest
 
-from linkback import moderation, screening, spam
-from linkback.fetch import FetchedPage
-from linkback.links import LinkEvidence
 from linkback.model import Status
-from linkback.spam import Assessment, Decision, Finding, KeywordRule
-from linkback.storage import Change, MentionRecord, Verdict
-from linkback.verify import decide
+from linkback.moderation import actions as moderation
+from linkback.spam import rules as spam
+from linkback.spam import screening
+from linkback.spam.rules import Assessment, Decision, Finding, KeywordRule
+from linkback.store.repository import Change, MentionRecord, Verdict
+from linkback.verify.fetch import FetchedPage
+from linkback.verify.links.reference import LinkEvidence
+from linkback.verify.pipeline import decide
 
 from .fixture_files import read_text
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from linkback.notify import (
+from linkback.notify.delivery import (
     MAX_DIGEST_ITEMS,
     SNS_MESSAGE_MAX_BYTES,
     MentionSummary,

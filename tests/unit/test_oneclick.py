@@ -8,9 +8,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from linkback import oneclick
-from linkback.notify import MentionSummary
-from linkback.oneclick import (
+from linkback.moderation import oneclick
+from linkback.moderation.oneclick import (
     ACTIONS,
     PAGE_HEADERS,
     InvalidLink,
@@ -21,6 +20,7 @@ from linkback.oneclick import (
     result_page,
     sign,
 )
+from linkback.notify.delivery import MentionSummary
 
 KEY = link_key("admin-secret-printed-by-linkback-dev")
 MENTION = "3f1c0a9e8d7b6c5a4f3e2d1c0b9a8f7e"

@@ -16,7 +16,7 @@ from linkback.errors import (
     PayloadTooLarge,
     TargetNotAccepted,
 )
-from linkback.pingback import (
+from linkback.receive.pingback import (
     MAX_BODY_BYTES,
     PingbackCall,
     fault_reply,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from linkback.queue import InvalidMessage, decode_message, encode_message
+from linkback.store.queue import InvalidMessage, decode_message, encode_message
 
 MENTION_ID = "3f1c0a9e8d7b6c5a4f3e2d1c0b9a8f7e"
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from linkback import notify
+from linkback.notify import delivery as notify
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECRET = notify.webhook_key("an admin token for this test")

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 
-from linkback import widget_asset
+from linkback.read import widget_asset
 from linkback_infra.cli import main
 from linkback_infra.snippet import DC, RDF, TRACKBACK, SnippetError, snippet
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from linkback.extract import extract
-from linkback.fastlinks import find_link
-from linkback.spam import Assessment, Decision, Signals, assess
+from linkback.spam.rules import Assessment, Decision, Signals, assess
 from linkback.urls import normalise_url
+from linkback.verify.extract import extract
+from linkback.verify.links.fast import find_link
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "spam"
 MIN_PAGES_PER_LABEL = 45

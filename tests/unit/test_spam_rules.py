@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from linkback.spam import (
+from linkback.spam.rules import (
     CONTENT_RULE_MAX,
     DEFAULT_KEYWORD_RULES,
     RULES,

@@ -7,8 +7,7 @@ from urllib.parse import urlencode
 import pytest
 
 from linkback.errors import LinkbackError, MalformedRequest, PayloadTooLarge, UnsupportedCharset
-from linkback.text import ELLIPSIS
-from linkback.trackback import (
+from linkback.receive.trackback import (
     EXCERPT_MAX,
     MAX_BODY_BYTES,
     TITLE_MAX,
@@ -16,6 +15,7 @@ from linkback.trackback import (
     parse_ping,
     reply_for,
 )
+from linkback.text import ELLIPSIS
 
 from .fixture_files import read_request
 

@@ -17,9 +17,9 @@ from handlers.verify import RETRY_CAP_S, MeasuredFetcher, is_transient, retry_de
 from linkback import wiring
 from linkback.errors import PermanentFetchError, TransientFetchError
 from linkback.faults import Faults, parse_faults
-from linkback.fetch import FetchedPage
 from linkback.observability import metrics
-from linkback.queue import InvalidMessage
+from linkback.store.queue import InvalidMessage
+from linkback.verify.fetch import FetchedPage
 
 
 @pytest.fixture

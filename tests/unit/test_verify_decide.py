@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from linkback.fetch import FetchedPage
-from linkback.links import LinkEvidence
 from linkback.model import Status
-from linkback.storage import MentionRecord
-from linkback.verify import decide, find_evidence
+from linkback.store.repository import MentionRecord
+from linkback.verify.fetch import FetchedPage
+from linkback.verify.links.reference import LinkEvidence
+from linkback.verify.pipeline import decide, find_evidence
 
 from .fixture_files import read_text
 

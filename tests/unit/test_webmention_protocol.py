@@ -10,8 +10,14 @@ import pytest
 
 from linkback.errors import LinkbackError, MalformedRequest, PayloadTooLarge
 from linkback.model import DeletedBy, Status
-from linkback.storage import MentionRecord
-from linkback.webmention import FORM_CONTENT_TYPE, MAX_BODY_BYTES, WebmentionRequest, parse_request, status_document
+from linkback.receive.webmention import (
+    FORM_CONTENT_TYPE,
+    MAX_BODY_BYTES,
+    WebmentionRequest,
+    parse_request,
+    status_document,
+)
+from linkback.store.repository import MentionRecord
 
 SOURCE = "https://blog.example.org/2024/05/a-reply/"
 TARGET = "https://example.com/posts/hello/"

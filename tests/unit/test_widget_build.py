@@ -1,4 +1,4 @@
-"""The committed widget build (`functions/linkback/static/widget.js`, what MentionsFunction serves) is
+"""The committed widget build (`functions/linkback/read/static/widget.js`, what MentionsFunction serves) is
 what `widget/build.mjs` makes from `widget/src/`, within its size budget, and served with the right
 cache rules."""
 
@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from linkback import widget_asset
+from linkback.read import widget_asset
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMITTED = ROOT / "functions" / "linkback" / "static" / "widget.js"
+COMMITTED = ROOT / "functions" / "linkback" / "read" / "static" / "widget.js"
 BUDGET_GZIPPED = 5 * 1024
 NODE = shutil.which("node")
 ESBUILD = ROOT / "node_modules" / "esbuild"

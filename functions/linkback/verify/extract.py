@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
-from .fastlinks import find_link
-from .links import TITLE_MAX, tokenizes_within
-from .text import clean_text
-from .urls import InvalidUrl, normalise_url
+from linkback.text import clean_text
+from linkback.urls import InvalidUrl, normalise_url
+from linkback.verify.links.fast import find_link
+from linkback.verify.links.reference import TITLE_MAX, tokenizes_within
 
 CONTENT_MAX = 500
 # mf2py costs ~0.7 ms per KB here and several times that on a 512 MB Lambda; the verifier runs up to

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
-from . import oneclick
-from .model import Status
-from .moderation import summary
-from .storage import MentionRecord, MentionRepository
+from linkback.model import Status
+from linkback.moderation import oneclick
+from linkback.moderation.actions import summary
+from linkback.store.repository import MentionRecord, MentionRepository
 
 ONE_CLICK_ACTIONS = ("approve", "spam", "delete")
 DIGEST_MAX = 100
@@ -54,13 +54,13 @@ class Announcer:
         hold = f"{mention_id}#{record.held_at or record.verified_at or record.updated_at}"
         delivered = []
         if self.mode == "each" and self.publish is not None and not self.repository.was_claimed(f"mail#{hold}"):
-            from .notify import pending_mail
+            from linkback.notify.delivery import pending_mail
 
             self.publish(*pending_mail(summary(record), self.links(record, now)))
             self.repository.claim_once(f"mail#{hold}", now=now, keep_s=MARKER_KEEP_S)
             delivered.append("mail")
         if self.webhook_url and not self.repository.was_claimed(f"hook#{hold}"):
-            from .notify import deliver_webhook, webhook_body, webhook_key
+            from linkback.notify.delivery import deliver_webhook, webhook_body, webhook_key
 
             body = webhook_body("mention.pending", summary(record), now=now)
             deliver_webhook(self.webhook_url, body, webhook_key(self.admin_secret), now=now.timestamp())
@@ -72,7 +72,7 @@ class Announcer:
         """One mail per site listing the mentions still waiting for a decision; returns mails sent."""
         if self.mode != "digest" or self.publish is None:
             return 0
-        from .notify import digest_mail
+        from linkback.notify.delivery import digest_mail
 
         sent = 0
         for site in sites:

@@ -25,7 +25,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .notify import MentionSummary
+    from linkback.notify.delivery import MentionSummary
 
 ACTIONS = ("approve", "spam", "delete")
 

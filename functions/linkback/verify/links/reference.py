@@ -14,8 +14,8 @@ from html.parser import HTMLParser
 from typing import NamedTuple
 from urllib.parse import urljoin
 
-from .text import clean_text
-from .urls import InvalidUrl, normalise_url
+from linkback.text import clean_text
+from linkback.urls import InvalidUrl, normalise_url
 
 # Attributes that make a document link to a URL (Webmention: "an HTML link ... a, img, video, audio").
 LINK_ATTRIBUTES: dict[str, tuple[str, ...]] = {

@@ -28,10 +28,10 @@ from pynamodb.exceptions import DeleteError, PutError, QueryError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from .model import Status, isoformat
+from linkback.model import Status, isoformat
 
 if TYPE_CHECKING:
-    from .feed import FeedQuery
+    from linkback.read.feed import FeedQuery
 
 PUBLIC_INDEX = "public-by-target"
 SITE_INDEX = "public-by-site"
@@ -442,7 +442,7 @@ class MentionRepository:
 
     def approved_for_target(self, target: str, *, per_page: int, page: int) -> list[MentionRecord]:
         """Approved mentions of one target, newest first (webmention.io's 0-based `page`)."""
-        from .feed import FeedQuery
+        from linkback.read.feed import FeedQuery
 
         return self.approved(FeedQuery(targets=(target,), per_page=per_page, page=page))
 
@@ -450,7 +450,7 @@ class MentionRepository:
         """One page of approved mentions of the query's targets (or of a whole site): Query calls on
         the sparse public indexes, bounded, then `feed.select` filters, sorts and pages."""
         # The feed module is loaded by the read function only: the receivers and the verifier store.
-        from .feed import select
+        from linkback.read.feed import select
 
         received_after = query.since
         if query.since_id:
@@ -478,7 +478,7 @@ class MentionRepository:
 
     def count(self, targets: tuple[str, ...] = (), site: str | None = None) -> Counter[str]:
         """Approved mentions by type, for `/api/count` (reads only the two attributes it needs)."""
-        from .feed import type_key
+        from linkback.read.feed import type_key
 
         sources = [(MentionRecord.public_by_target, t) for t in targets] or [(MentionRecord.public_by_site, site)]
         counts: Counter[str] = Counter()

@@ -23,8 +23,8 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
-from .errors import PermanentFetchError, TransientFetchError
-from .urls import InvalidUrl, normalise_url
+from linkback.errors import PermanentFetchError, TransientFetchError
+from linkback.urls import InvalidUrl, normalise_url
 
 MAX_REDIRECTS = 5
 CONNECT_TIMEOUT_S = 3.05

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .oneclick import ACTIONS
+from linkback.moderation.oneclick import ACTIONS
 
 if TYPE_CHECKING:
     import requests
@@ -238,7 +238,7 @@ def verify_webhook_signature(secret: bytes, body: bytes, header: str, *, now: fl
 
         import json, time
         from http.server import BaseHTTPRequestHandler
-        from linkback.notify import WEBHOOK_SIGNATURE_HEADER, verify_webhook_signature
+        from linkback.notify.delivery import WEBHOOK_SIGNATURE_HEADER, verify_webhook_signature
 
         class Receiver(BaseHTTPRequestHandler):
             def do_POST(self):

@@ -44,4 +44,4 @@ def from_bytes(body: bytes) -> Asset:
 
 @cache
 def widget() -> Asset:
-    return from_bytes(resources.files("linkback").joinpath("static", "widget.js").read_bytes())
+    return from_bytes(resources.files("linkback.read").joinpath("static", "widget.js").read_bytes())

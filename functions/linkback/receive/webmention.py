@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .errors import MalformedRequest, PayloadTooLarge
-from .model import DeletedBy, Status
+from linkback.errors import MalformedRequest, PayloadTooLarge
+from linkback.model import DeletedBy, Status
 
 MAX_BODY_BYTES = 8 * 1024  # two URLs of at most 2 KiB each, and room for `vouch` later
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"

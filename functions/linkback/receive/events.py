@@ -6,7 +6,7 @@ import base64
 import binascii
 from typing import Any
 
-from .errors import MalformedRequest
+from linkback.errors import MalformedRequest
 
 
 def raw_body(event: Any) -> bytes:

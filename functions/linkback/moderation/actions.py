@@ -14,12 +14,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from .errors import LinkbackError
-from .model import Status
-from .storage import ListEntry, MentionRecord, MentionRepository
+from linkback.errors import LinkbackError
+from linkback.model import Status
+from linkback.store.repository import ListEntry, MentionRecord, MentionRepository
 
 if TYPE_CHECKING:
-    from .notify import MentionSummary
+    from linkback.notify.delivery import MentionSummary
 
 ACTIONS = ("approve", "spam", "delete", "restore")
 DECIDED = {"approve": Status.APPROVED, "spam": Status.SPAM, "delete": Status.DELETED}
@@ -52,7 +52,7 @@ class ActionResult:
 
 
 def source_domain(source: str) -> str:
-    from .spam import registrable_domain
+    from linkback.spam.rules import registrable_domain
 
     return registrable_domain(source)
 
@@ -61,7 +61,7 @@ def normalise_list_value(scope: str, value: str) -> str:
     """A domain entry is a lower-case host name; a URL entry is an http(s) URL as the verifier sees it."""
     value = value.strip()
     if scope == "domain":
-        from .urls import InvalidUrl, normalise_url
+        from linkback.urls import InvalidUrl, normalise_url
 
         # The same normal form (IDNA, lower case, no port) the sources are stored in, or it never matches.
         try:
@@ -72,7 +72,7 @@ def normalise_list_value(scope: str, value: str) -> str:
             raise InvalidRequest(f"{value!r} is not a domain name")
         return host
     if scope == "url":
-        from .urls import InvalidUrl, normalise_url
+        from linkback.urls import InvalidUrl, normalise_url
 
         try:
             return normalise_url(value)
@@ -236,7 +236,7 @@ def list_entry_document(entry: ListEntry) -> dict[str, Any]:
 
 def summary(record: MentionRecord) -> MentionSummary:
     """What a notification or a confirmation page says about a mention."""
-    from .notify import MentionSummary
+    from linkback.notify.delivery import MentionSummary
 
     return MentionSummary(
         id=record.pk,

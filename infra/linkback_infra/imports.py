@@ -29,10 +29,10 @@ from xml.etree.ElementTree import Element
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import ParseError, fromstring
 
-from .feed import PROPERTIES
-from .model import DeletedBy, Protocol, Status, isoformat, mention_id
-from .text import clean_text
-from .urls import InvalidUrl, normalise_origin, normalise_url, site_of
+from linkback.model import DeletedBy, Protocol, Status, isoformat, mention_id
+from linkback.read.feed import PROPERTIES
+from linkback.text import clean_text
+from linkback.urls import InvalidUrl, normalise_origin, normalise_url, site_of
 
 # A large blog's whole export (every post's content comes along) stays far below this; the cap keeps a
 # wrong file from being read into memory whole.

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from .errors import LinkbackError
-from .model import isoformat
-from .urls import InvalidUrl, normalise_url
+from linkback.errors import LinkbackError
+from linkback.model import isoformat
+from linkback.urls import InvalidUrl, normalise_url
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100

@@ -12,8 +12,8 @@ from email.utils import collapse_rfc2231_value
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
-from .errors import LinkbackError, MalformedRequest, PayloadTooLarge, UnsupportedCharset
-from .text import clean_text, xml_text
+from linkback.errors import LinkbackError, MalformedRequest, PayloadTooLarge, UnsupportedCharset
+from linkback.text import clean_text, xml_text
 
 MAX_BODY_BYTES = 32 * 1024
 TITLE_MAX = 250

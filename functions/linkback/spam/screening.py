@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
-from .spam import (
+from linkback.spam.rules import (
     DEFAULT_KEYWORD_RULES,
     Assessment,
     Finding,
@@ -21,11 +21,11 @@ from .spam import (
 )
 
 if TYPE_CHECKING:
-    from .akismet import AkismetClient, AkismetQuery
-    from .extract import Extracted
-    from .fetch import FetchedPage
-    from .links import LinkEvidence
-    from .storage import MentionRecord, MentionRepository
+    from linkback.spam.akismet import AkismetClient, AkismetQuery
+    from linkback.store.repository import MentionRecord, MentionRepository
+    from linkback.verify.extract import Extracted
+    from linkback.verify.fetch import FetchedPage
+    from linkback.verify.links.reference import LinkEvidence
 
 AKISMET_COMMENT_MAX = 4000  # Akismet judges the words; the whole page adds nothing but bytes
 
@@ -59,7 +59,7 @@ def policy(*, sites: tuple[str, ...], self_pings: str, keywords: str) -> SpamPol
 def akismet_query(record: MentionRecord, page_text: str = "", *, is_test: bool = False) -> AkismetQuery:
     """What Akismet is told about a mention: the sender, the source as the comment's author URL, and
     the words around the link (or the sender's excerpt) as its content."""
-    from .akismet import AkismetQuery
+    from linkback.spam.akismet import AkismetQuery
 
     return AkismetQuery(
         blog=record.site,
@@ -85,7 +85,7 @@ class AkismetFeedback:
         self.logger = logger
 
     def report(self, record: MentionRecord, *, spam: bool) -> None:
-        from .akismet import AkismetUnavailable
+        from linkback.spam.akismet import AkismetUnavailable
 
         query = akismet_query(record)
         try:
@@ -141,7 +141,7 @@ class Screen:
     def _akismet(self, record: MentionRecord, evidence: LinkEvidence) -> tuple[Finding, ...]:
         if self.akismet is None:
             return ()
-        from .akismet import AkismetUnavailable, akismet_finding
+        from linkback.spam.akismet import AkismetUnavailable, akismet_finding
 
         try:
             verdict, error = self.akismet.comment_check(akismet_query(record, evidence.context)), None

@@ -13,17 +13,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
-from .errors import PermanentFetchError, TransientFetchError
-from .fastlinks import find_link
-from .fetch import FetchedPage
-from .links import LinkEvidence, ParseBudgetExceeded, find_in_json, find_in_text
-from .model import PUBLISHED, DeletedBy, Status, is_owner_verdict
-from .storage import MentionRecord, MentionRepository, Verdict
+from linkback.errors import PermanentFetchError, TransientFetchError
+from linkback.model import PUBLISHED, DeletedBy, Status, is_owner_verdict
+from linkback.store.repository import MentionRecord, MentionRepository, Verdict
+from linkback.verify.fetch import FetchedPage
+from linkback.verify.links.fast import find_link
+from linkback.verify.links.reference import LinkEvidence, ParseBudgetExceeded, find_in_json, find_in_text
 
 if TYPE_CHECKING:
-    from .extract import Extracted
-    from .faults import Faults
-    from .spam import Assessment
+    from linkback.faults import Faults
+    from linkback.spam.rules import Assessment
+    from linkback.verify.extract import Extracted
 
 ANNOUNCE_MEMORY_S = 30 * 86400
 # The spam step (screening.Screen in production): the rules' judgement of a page that does link.
@@ -82,7 +82,7 @@ def _approved_by_owner(record: MentionRecord) -> bool:
 
 def _status_for(record: MentionRecord, moderation: str, assessment: Assessment | None) -> tuple[Status, str]:
     """The status a linking page earns, and why in the owner's words."""
-    from .spam import Decision
+    from linkback.spam.rules import Decision
 
     reasons = "; ".join(f.reason for f in assessment.findings if f.score > 0) if assessment else ""
     decision = assessment.decision if assessment else Decision.APPROVE
@@ -149,7 +149,7 @@ def decide(
 def extract_entry(page: FetchedPage, target: str) -> Extracted | None:
     if page.content_type not in ("text/html", "application/xhtml+xml"):
         return None
-    from .extract import extract  # only the verifier pays for microformats parsing
+    from linkback.verify.extract import extract  # only the verifier pays for microformats parsing
 
     return extract(page.text, page_url=page.url, target=target)
 
@@ -208,7 +208,7 @@ def verify_mention(
     if faults is not None:
         faults.after_write(mention_id)
     if verdict.status == Status.SPAM and previous != Status.SPAM and screen is not None:
-        from .spam import registrable_domain
+        from linkback.spam.rules import registrable_domain
 
         repository.record_offence(record.sender_ip, registrable_domain(record.source), now)
     if verdict.status == Status.PENDING and notify is not None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol as TypingProtocol
 
-from .errors import (
+from linkback.errors import (
     AlreadyRegistered,
     InvalidSource,
     RateLimited,
@@ -18,10 +18,10 @@ from .errors import (
     TargetNotAccepted,
     UpstreamError,
 )
-from .model import REGISTERED, DeletedBy, Protocol, Status, is_owner_verdict, isoformat, mention_id
-from .storage import MentionRecord, MentionRepository
-from .text import clean_text
-from .urls import InvalidUrl, normalise_url, site_of
+from linkback.model import REGISTERED, DeletedBy, Protocol, Status, is_owner_verdict, isoformat, mention_id
+from linkback.store.repository import MentionRecord, MentionRepository
+from linkback.text import clean_text
+from linkback.urls import InvalidUrl, normalise_url, site_of
 
 USER_AGENT_MAX = 300
 RESEND_ATTEMPTS = 3

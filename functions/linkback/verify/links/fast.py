@@ -21,7 +21,8 @@ from html import unescape
 from html.entities import html5
 from urllib.parse import urlsplit
 
-from .links import (
+from linkback.urls import InvalidUrl, normalise_url
+from linkback.verify.links.reference import (
     _SPACE,
     CONTEXT_CHARS,
     FEED_SLICE,
@@ -31,7 +32,6 @@ from .links import (
     ParseBudgetExceeded,
     _LinkScanner,
 )
-from .urls import InvalidUrl, normalise_url
 
 __all__ = ["LinkEvidence", "ParseBudgetExceeded", "find_link"]
 

@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
-from .errors import (
+from linkback.errors import (
     InvalidParams,
     InvalidXmlRpc,
     LinkbackError,
@@ -21,7 +21,7 @@ from .errors import (
     MethodNotFound,
     PayloadTooLarge,
 )
-from .text import xml_text
+from linkback.text import xml_text
 
 # A pingback.ping call with two URLs of 2 KiB each fits in well under 8 KiB; anything bigger is not one.
 MAX_BODY_BYTES = 16 * 1024

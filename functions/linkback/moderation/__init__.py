@@ -1,0 +1,1 @@
+"""Moderation: the owner's decisions (single, bulk, one-click), and what an owner is shown."""

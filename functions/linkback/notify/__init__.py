@@ -1,0 +1,1 @@
+"""Notifying the owner: the announcer, mail and signed webhooks."""

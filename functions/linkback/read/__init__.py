@@ -1,0 +1,1 @@
+"""The public read: the jf2 feed, counts and the widget asset."""

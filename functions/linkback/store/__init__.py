@@ -1,0 +1,1 @@
+"""Storage: the DynamoDB table (pynamodb models and repository) and the SQS queue."""

@@ -1,0 +1,1 @@
+"""Verifying: fetch the source safely, find the link to the target, extract what is shown, decide."""
