@@ -162,8 +162,8 @@ def bulk() -> Response:
         raise moderation.InvalidRequest('"ids" must be a non-empty list of mention ids')
     if len(ids) > moderation.MAX_BULK:
         raise moderation.InvalidRequest(f"at most {moderation.MAX_BULK} ids per request")
-    if action not in moderation.ACTIONS:
-        raise moderation.InvalidRequest(f"action must be one of {', '.join(moderation.ACTIONS)}")
+    if action not in moderation.OWNER_ACTIONS:
+        raise moderation.InvalidRequest(f"action must be one of {', '.join(moderation.OWNER_ACTIONS)}")
     results: list[dict[str, Any]] = []
     for mention_id in ids:
         try:

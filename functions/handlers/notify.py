@@ -32,13 +32,13 @@ def record_handler(record: SQSRecord) -> None:
             logger.error("Webhook refused the notification", extra={"mention_id": mention_id, "status": error.status})
             metrics.add_metric(name="WebhookRefused", unit=MetricUnit.Count, value=1)
             return  # a 4xx will not change by asking again
-        delay = max(retry_delay_s(int(attempt), base_s=wiring.settings().webhook_retry_s), error.retry_after_s or 0)
+        delay = retry_delay_s(int(attempt), base_s=wiring.settings().webhook_retry_s, retry_after_s=error.retry_after_s)
         logger.warning(
             "Webhook failed; will retry",
             extra={"mention_id": mention_id, "status": error.status, "attempt": attempt, "retry_in_s": delay},
         )
         metrics.add_metric(name="WebhookRetried", unit=MetricUnit.Count, value=1)
-        wiring.notify_queue_backoff(record.receipt_handle, delay)
+        wiring.notify_queue().delay_redelivery(record.receipt_handle, delay)
         raise
     except Exception:
         # The batch processor only reports the failure to SQS; the reason must reach the log.

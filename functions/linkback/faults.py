@@ -25,7 +25,16 @@ from typing import Any
 
 from linkback.errors import InjectedCrash
 
-__all__ = ["DYNAMODB_CALL", "THROTTLED", "FaultPlan", "Faults", "InjectedCrash", "parse_faults"]
+__all__ = [
+    "DYNAMODB_CALL",
+    "THROTTLED",
+    "FaultPlan",
+    "Faults",
+    "FaultyFetcher",
+    "FaultyRepository",
+    "InjectedCrash",
+    "parse_faults",
+]
 
 THROTTLED = "ProvisionedThroughputExceededException"
 # Every operation of a botocore DynamoDB client, before it is signed and sent.
@@ -109,9 +118,9 @@ class Faults:
                 if self._outage_ends is None:
                     self._outage_ends = self._clock() + self.plan.dynamodb_s
 
-    def after_fetch(self, mention_id: str) -> None:
+    def after_fetch(self, source: str) -> None:
         if self._spend("after_fetch", self.plan.after_fetch):
-            raise InjectedCrash(f"injected crash after fetching the source of {mention_id}")
+            raise InjectedCrash(f"injected crash after fetching the source {source}")
 
     def after_write(self, mention_id: str) -> None:
         if self._spend("after_write", self.plan.after_write):
@@ -153,3 +162,38 @@ class Faults:
             },
             model.name,
         )
+
+
+# The crashes wrap the verifier's adapters (wiring applies them), so the pipeline itself knows nothing of
+# them: a crash "after fetching" is one raised as the fetch returns, "after writing" one raised as the
+# verdict's conditional write returns having written.
+
+
+class FaultyFetcher:
+    """The fetcher, dying after a successful fetch while `after_fetch` lasts."""
+
+    def __init__(self, fetcher: Any, faults: Faults) -> None:
+        self.fetcher = fetcher
+        self.faults = faults
+
+    def fetch(self, url: str, on_behalf_of: str = "") -> Any:
+        page = self.fetcher.fetch(url, on_behalf_of=on_behalf_of)
+        self.faults.after_fetch(url)
+        return page
+
+
+class FaultyRepository:
+    """The repository, dying after a stored verdict while `after_write` lasts; everything else passes."""
+
+    def __init__(self, repository: Any, faults: Faults) -> None:
+        self._repository = repository
+        self.faults = faults
+
+    def record_verdict(self, record: Any, verdict: Any, now: Any) -> bool:
+        written = bool(self._repository.record_verdict(record, verdict, now))
+        if written:
+            self.faults.after_write(record.pk)
+        return written
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._repository, name)

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from linkback.spam.akismet import AkismetClient
     from linkback.spam.screening import AkismetFeedback, Screen
     from linkback.verify.fetch import SafeFetcher
+    from linkback.verify.pipeline import Outcome
+    from linkback.verify.retry import Retry
 
 __all__ = [
     "admin_secret",
@@ -30,7 +32,6 @@ __all__ = [
     "fetcher",
     "intake_limits",
     "notify_queue",
-    "notify_queue_backoff",
     "rate_limiter",
     "receive",
     "repository",
@@ -38,6 +39,7 @@ __all__ = [
     "screen",
     "settings",
     "spam_feedback",
+    "verify",
     "verify_queue",
 ]
 
@@ -183,13 +185,6 @@ def announcer() -> Announcer:
     )
 
 
-def notify_queue_backoff(receipt_handle: str, delay_s: int) -> None:
-    """Keep a failed notification invisible for `delay_s` (SQS allows at most 12 hours)."""
-    _aws_client("sqs").change_message_visibility(
-        QueueUrl=settings().notify_queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=min(delay_s, 43200)
-    )
-
-
 @lru_cache(maxsize=1)
 def screen() -> Screen:
     """The verifier's spam step with this process's settings, lists and Akismet."""
@@ -247,6 +242,63 @@ def receive(protocol: Protocol, source: str, target: str, event: Any, sent: dict
         queue=verify_queue(),
         now=utc_now(),
         limits=intake_limits(),
+    )
+
+
+def announce_held(mention_id: str) -> None:
+    """Queue the owner's notification of a held mention; losing it must not undo a stored verdict."""
+    queue = notify_queue()
+    if queue is None:
+        return
+    try:
+        queue.enqueue(mention_id)
+    except Exception:
+        from aws_lambda_powertools.metrics import MetricUnit
+
+        from linkback.observability import logger, metrics
+
+        logger.exception("Held mention not announced", extra={"mention_id": mention_id})
+        metrics.add_metric(name="NotifyEnqueueFailed", unit=MetricUnit.Count, value=1)
+
+
+def verify(mention_id: str) -> Outcome:
+    """The verify pipeline with this process's settings and adapters. Injected faults (development and
+    tests only) wrap the adapters here; the pipeline never sees them."""
+    from linkback.model import utc_now
+    from linkback.observability import MeasuredFetcher
+    from linkback.verify.pipeline import FetchBudget, verify_mention
+
+    store: Any = repository()
+    source_fetcher: Any = MeasuredFetcher(fetcher())
+    injected = faults()
+    if injected is not None:
+        from linkback.faults import FaultyFetcher, FaultyRepository
+
+        injected.verification_started()  # a DynamoDB outage starts with the first verification
+        store, source_fetcher = FaultyRepository(store, injected), FaultyFetcher(source_fetcher, injected)
+    return verify_mention(
+        mention_id,
+        repository=store,
+        fetcher=source_fetcher,
+        moderation=settings().moderation,
+        now=utc_now(),
+        budget=FetchBudget(rate_limiter(), settings().source_host_fetches_per_minute),
+        screen=screen(),
+        notify=announce_held,
+    )
+
+
+def verify_retry(mention_id: str, error: BaseException, *, sent_ms: str | None, receive_count: int) -> Retry:
+    """What to do with a failed verification of `mention_id`, by the retry policy and this stack's back-off."""
+    from linkback.verify.retry import plan_retry
+
+    return plan_retry(
+        error,
+        mention_id=mention_id,
+        repository=repository(),
+        sent_ms=sent_ms,
+        receive_count=receive_count,
+        base_s=settings().verify_retry_s,
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ACTIONS = ("approve", "spam", "delete", "restore")
+DECISIONS = ("approve", "spam", "delete", "restore")
 TOKEN_ENV = "LINKBACK_ADMIN_TOKEN"  # noqa: S105 - the variable's name, not a token
 
 
@@ -73,8 +73,8 @@ class AdminClient:
         note: str | None = None,
     ) -> dict[str, Any]:
         """One decision; the reply is `{"mention": Mention, "listed": ListEntry | None}`."""
-        if action not in ACTIONS:
-            raise ValueError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
+        if action not in DECISIONS:
+            raise ValueError(f"unknown action {action!r}; one of {', '.join(DECISIONS)}")
         body = _present(block=block, allow=allow, note=note)
         return dict(self._call("POST", f"/admin/mentions/{_segment(mention_id)}/{action}", body=body))
 
@@ -82,8 +82,8 @@ class AdminClient:
         self, action: str, ids: list[str], *, block: str | None = None, allow: str | None = None
     ) -> list[dict[str, Any]]:
         """One result per id, `{"id", "ok": True, "status"}` or `{"id", "ok": False, "error"}`."""
-        if action not in ACTIONS:
-            raise ValueError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
+        if action not in DECISIONS:
+            raise ValueError(f"unknown action {action!r}; one of {', '.join(DECISIONS)}")
         body = {"action": action, "ids": list(ids), **_present(block=block, allow=allow)}
         return list(self._call("POST", "/admin/mentions/bulk", body=body)["results"])
 

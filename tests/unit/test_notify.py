@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from linkback.backoff import doubling
 from linkback.notify.delivery import (
     MAX_DIGEST_ITEMS,
     SNS_MESSAGE_MAX_BYTES,
@@ -278,14 +279,19 @@ def test_a_malformed_signature_header_does_not_verify(header):
 
 @pytest.mark.parametrize(("attempt", "delay"), [(1, 30), (2, 60), (3, 120), (6, 960)])
 def test_the_delay_doubles_with_each_failed_delivery(attempt, delay):
-    assert retry_delay_s(attempt) == delay
+    assert doubling(attempt, base_s=30) == delay
 
 
 @pytest.mark.parametrize("attempt", [12, 13, 64, 10_000])
 def test_the_delay_never_exceeds_the_longest_sqs_visibility_timeout(attempt):
-    assert retry_delay_s(attempt) == 43_200
+    assert doubling(attempt, base_s=30) == 43_200
+
+
+def test_a_receivers_retry_after_is_honoured_when_longer_than_the_doubling():
+    assert retry_delay_s(1, base_s=30, retry_after_s=600) == 600
+    assert retry_delay_s(3, base_s=30, retry_after_s=5) == 120
 
 
 def test_attempts_count_from_one():
     with pytest.raises(ValueError):
-        retry_delay_s(0)
+        doubling(0, base_s=30)

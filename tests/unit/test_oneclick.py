@@ -10,7 +10,7 @@ import pytest
 
 from linkback.moderation import oneclick
 from linkback.moderation.oneclick import (
-    ACTIONS,
+    LINK_ACTIONS,
     PAGE_HEADERS,
     InvalidLink,
     OneClick,
@@ -129,7 +129,7 @@ def test_there_is_no_link_key_without_an_admin_secret():
 # --- signing and reading ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("action", LINK_ACTIONS)
 def test_a_signed_link_reads_back_as_its_mention_action_and_expiry(action):
     token = sign(KEY, MENTION, action, expires_at=EXPIRES, nonce="n0nce")
 
@@ -249,9 +249,9 @@ def test_only_the_canonical_spelling_of_a_token_is_accepted():
 
 def test_a_genuine_link_for_an_action_this_version_does_not_know_is_refused(monkeypatch):
     # Given a link signed by a newer version that knows one more action
-    monkeypatch.setattr(oneclick, "ACTIONS", (*ACTIONS, "block"))
+    monkeypatch.setattr(oneclick, "LINK_ACTIONS", (*LINK_ACTIONS, "block"))
     token = sign(KEY, MENTION, "block", expires_at=EXPIRES)
-    monkeypatch.setattr(oneclick, "ACTIONS", ACTIONS)
+    monkeypatch.setattr(oneclick, "LINK_ACTIONS", LINK_ACTIONS)
     # When this version reads it, Then it refuses it for what it is
     assert refusal(token).reason == "unknown action"
 

@@ -1,4 +1,4 @@
-"""The verify handler's retry policy: which failures wait and come back (a source's passing failure,
+"""The verifier's retry policy: which failures wait and come back (a source's passing failure,
 DynamoDB throttling as pynamodb surfaces it), how long each wait is, and what the fetches measure.
 No network: the pynamodb model below points at a closed port and is throttled before it sends."""
 
@@ -13,13 +13,13 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import GetError, UpdateError
 from pynamodb.models import Model
 
-from handlers.verify import RETRY_CAP_S, MeasuredFetcher, is_transient, retry_delay_s
 from linkback import wiring
 from linkback.errors import PermanentFetchError, TransientFetchError
 from linkback.faults import Faults, parse_faults
-from linkback.observability import metrics
+from linkback.observability import MeasuredFetcher, metrics
 from linkback.store.queue import InvalidMessage
 from linkback.verify.fetch import FetchedPage
+from linkback.verify.retry import RETRY_CAP_S, Retry, is_transient, plan_retry, retry_delay_s
 
 
 @pytest.fixture
@@ -32,7 +32,15 @@ def retry_seconds(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_each_retry_waits_twice_as_long_as_the_one_before_up_to_a_quarter_hour(retry_seconds: None) -> None:
-    assert [retry_delay_s(receive) for receive in range(1, 8)] == [30, 60, 120, 240, 480, 900, 900]
+    assert [retry_delay_s(receive, base_s=wiring.settings().verify_retry_s) for receive in range(1, 8)] == [
+        30,
+        60,
+        120,
+        240,
+        480,
+        900,
+        900,
+    ]
     assert RETRY_CAP_S == 900
 
 
@@ -40,7 +48,7 @@ def test_without_a_configured_back_off_the_queues_visibility_timeout_decides(mon
     monkeypatch.delenv("LINKBACK_VERIFY_RETRY_SECONDS", raising=False)
     wiring.reset()
 
-    assert retry_delay_s(3) == 0
+    assert retry_delay_s(3, base_s=wiring.settings().verify_retry_s) == 0
 
 
 # ------------------------------------------------------------------------------ which failures
@@ -151,3 +159,52 @@ def test_a_failed_fetch_is_counted_by_kind_and_still_timed(
 
     assert metric_set[metric]["Value"] == [1.0]
     assert "FetchLatency" in metric_set
+
+
+# ------------------------------------------------------------------------------ the plan
+
+
+class Stored:
+    """What the policy reads of the stored mention: when its last verification began."""
+
+    def __init__(self, verified_at: str | None, fails: bool = False) -> None:
+        self.verified_at = verified_at
+        self.fails = fails
+
+    def get(self, mention_id: str) -> Stored:
+        if self.fails:
+            raise TransientFetchError("DynamoDB is down too")
+        return self
+
+
+SENT_MS = 1_780_000_000_000  # 2026-05-28T20:26:40Z
+
+
+def plan(error: Exception, stored: Stored, receive_count: int = 2) -> Retry:
+    return plan_retry(
+        error, mention_id="m1", repository=stored, sent_ms=str(SENT_MS), receive_count=receive_count, base_s=30
+    )
+
+
+def test_a_permanent_failure_is_given_up_for_the_dead_letter_queue() -> None:
+    assert plan(ValueError("a bug"), Stored(None)) == Retry("give_up")
+
+
+def test_a_transient_failure_waits_the_doubling_of_its_receive() -> None:
+    assert plan(TransientFetchError("the source answered 503"), Stored(None), receive_count=3) == Retry("later", 120)
+
+
+def test_a_copy_whose_mention_was_verified_after_it_was_sent_is_acknowledged() -> None:
+    later = "2026-05-28T20:26:41+00:00"
+
+    assert plan(TransientFetchError("503"), Stored(later)) == Retry("superseded")
+
+
+def test_a_copy_sent_after_the_last_verification_is_retried() -> None:
+    earlier = "2026-05-28T20:26:39+00:00"
+
+    assert plan(TransientFetchError("503"), Stored(earlier)).action == "later"
+
+
+def test_when_the_stored_mention_cannot_be_read_the_retry_goes_ahead_as_planned() -> None:
+    assert plan(TransientFetchError("503"), Stored(None, fails=True), receive_count=1) == Retry("later", 30)

@@ -21,7 +21,7 @@ from linkback.store.repository import ListEntry, MentionRecord, MentionRepositor
 if TYPE_CHECKING:
     from linkback.notify.delivery import MentionSummary
 
-ACTIONS = ("approve", "spam", "delete", "restore")
+OWNER_ACTIONS = ("approve", "spam", "delete", "restore")
 DECIDED = {"approve": Status.APPROVED, "spam": Status.SPAM, "delete": Status.DELETED}
 RESTORABLE = frozenset({Status.DELETED, Status.SPAM, Status.REJECTED})
 LIST_KINDS = ("block", "allow")
@@ -104,8 +104,8 @@ def act(
     note: str | None = None,
     feedback: SpamFeedback | None = None,
 ) -> ActionResult:
-    if action not in ACTIONS:
-        raise InvalidRequest(f"action must be one of {', '.join(ACTIONS)}")
+    if action not in OWNER_ACTIONS:
+        raise InvalidRequest(f"action must be one of {', '.join(OWNER_ACTIONS)}")
     if block is not None and (action != "spam" or block not in LIST_SCOPES):
         raise InvalidRequest('"block" goes with the spam action and is "domain" or "url"')
     if allow is not None and (action not in ("approve", "restore") or allow != "domain"):

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from linkback.notify.delivery import MentionSummary
 
-ACTIONS = ("approve", "spam", "delete")
+LINK_ACTIONS = ("approve", "spam", "delete")
 
 # Domain separation: the admin secret also authenticates the admin API, so the MAC key is derived from
 # it under a label of its own; a leaked link key (or a tag) tells nothing about the admin credential.
@@ -87,8 +87,8 @@ def link_key(admin_secret: str) -> bytes:
 
 def sign(key: bytes, mention_id: str, action: str, *, expires_at: int, nonce: str | None = None) -> str:
     """A URL-safe token (base64url, no padding) for one action on one mention, valid until `expires_at`."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
+    if action not in LINK_ACTIONS:
+        raise ValueError(f"unknown action {action!r}; one of {', '.join(LINK_ACTIONS)}")
     nonce = secrets.token_urlsafe(12) if nonce is None else nonce
     for name, value in (("mention_id", mention_id), ("nonce", nonce)):
         # The fields are newline-separated inside the token.
@@ -118,7 +118,7 @@ def read(key: bytes, token: str, *, now: float) -> OneClick:
         raise InvalidLink("malformed") from None
     if version != _VERSION:
         raise InvalidLink("malformed")
-    if action not in ACTIONS:
+    if action not in LINK_ACTIONS:
         raise InvalidLink("unknown action")
     if now >= expiry:
         raise InvalidLink("expired")

@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from linkback.moderation.oneclick import ACTIONS
+from linkback.backoff import SQS_MAX_DELAY_S, doubling
+from linkback.moderation.oneclick import LINK_ACTIONS
 
 if TYPE_CHECKING:
     import requests
@@ -96,8 +97,8 @@ def _subject(text: str) -> str:
 
 
 def _ordered_links(links: Mapping[str, str]) -> list[tuple[str, str]]:
-    known = [action for action in ACTIONS if action in links]
-    others = sorted(action for action in links if action not in ACTIONS)
+    known = [action for action in LINK_ACTIONS if action in links]
+    others = sorted(action for action in links if action not in LINK_ACTIONS)
     return [(_one_line(action, 40).capitalize(), _one_line(links[action], 2_000)) for action in known + others]
 
 
@@ -361,13 +362,7 @@ def _retry_after_s(value: str | None) -> int | None:
     return None
 
 
-def retry_delay_s(attempt: int, *, base_s: int = 30, cap_s: int = 43200) -> int:
-    """Seconds to wait after the n-th failed delivery (1-based): doubling from `base_s`, at most `cap_s`.
-
-    The default cap is 12 hours, the longest visibility timeout SQS accepts (ChangeMessageVisibility).
-    """
-    if attempt < 1:
-        raise ValueError("attempt counts failed deliveries from 1")
-    if attempt > 63:  # 2**63 would only be capped anyway
-        return cap_s
-    return min(cap_s, base_s * 2 ** (attempt - 1))
+def retry_delay_s(attempt: int, *, base_s: int, retry_after_s: int | None = None) -> int:
+    """Seconds before the n-th failed delivery (1-based) is tried again: `base_s` doubling per attempt,
+    never sooner than the receiver's own Retry-After, at most 12 hours (SQS's longest visibility timeout)."""
+    return max(doubling(attempt, base_s=base_s), min(retry_after_s or 0, SQS_MAX_DELAY_S))

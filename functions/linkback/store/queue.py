@@ -18,6 +18,13 @@ class InvalidMessage(ValueError):
     """A queue message we cannot act on: retrying cannot help, so it belongs in the DLQ."""
 
 
+def correlation_id(raw_record: dict[str, Any]) -> str | None:
+    """The receiving request's id a message carries (an SQS record as Lambda delivers it), if any."""
+    attribute = (raw_record.get("messageAttributes") or {}).get(CORRELATION_ATTRIBUTE) or {}
+    value = attribute.get("stringValue")
+    return value if isinstance(value, str) else None
+
+
 def encode_message(mention_id: str) -> str:
     return json.dumps({"v": MESSAGE_VERSION, "id": mention_id}, separators=(",", ":"))
 

@@ -21,7 +21,6 @@ from linkback.verify.links.fast import find_link
 from linkback.verify.links.reference import LinkEvidence, ParseBudgetExceeded, find_in_json, find_in_text
 
 if TYPE_CHECKING:
-    from linkback.faults import Faults
     from linkback.spam.rules import Assessment
     from linkback.verify.extract import Extracted
 
@@ -164,10 +163,7 @@ def verify_mention(
     budget: FetchBudget | None = None,
     screen: Screen | None = None,
     notify: Callable[[str], None] | None = None,
-    faults: Faults | None = None,
 ) -> Outcome:
-    if faults is not None:  # development and tests only (LINKBACK_FAULTS)
-        faults.verification_started()
     record = repository.get(mention_id)
     if record is None:
         return Outcome(mention_id, None, "no such mention")
@@ -188,8 +184,6 @@ def verify_mention(
         repository.record_failed_attempt(record, str(error), now)
         raise
     else:
-        if faults is not None:
-            faults.after_fetch(mention_id)
         try:
             evidence = find_evidence(page, record.target)
         except ParseBudgetExceeded as error:
@@ -205,8 +199,6 @@ def verify_mention(
     previous = record.status  # record_verdict refreshes the record with what it wrote
     if not repository.record_verdict(record, verdict, now):
         return Outcome(mention_id, None, "the mention changed during verification")
-    if faults is not None:
-        faults.after_write(mention_id)
     if verdict.status == Status.SPAM and previous != Status.SPAM and screen is not None:
         from linkback.spam.rules import registrable_domain
 
