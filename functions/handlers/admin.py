@@ -21,7 +21,7 @@ from linkback import wiring
 from linkback.errors import LinkbackError
 from linkback.model import utc_now
 from linkback.moderation import actions as moderation
-from linkback.moderation import oneclick
+from linkback.moderation import documents, oneclick
 from linkback.observability import logger, metrics
 from linkback.store.repository import InvalidCursor
 
@@ -94,24 +94,38 @@ def _optional_text(document: dict[str, Any], name: str) -> str | None:
     return value
 
 
-def _act(mention_id: str, action: str, by: str, document: dict[str, Any]) -> moderation.ActionResult:
-    result = moderation.act(
-        wiring.repository(),
-        mention_id,
-        action,
-        by=by,
-        now=utc_now(),
-        block=_optional_text(document, "block"),
-        allow=_optional_text(document, "allow"),
-        note=_optional_text(document, "note"),
-        feedback=wiring.spam_feedback(),
-    )
-    logger.info(
-        "Owner decision",
-        extra={"mention_id": mention_id, "action": action, "by": by, "error": result.error},
-    )
-    metrics.add_metric(name=f"Owner_{action}" if result.ok else f"Owner_{result.error}", unit=MetricUnit.Count, value=1)
-    return result
+def _options(document: dict[str, Any]) -> dict[str, Any]:
+    return {name: _optional_text(document, name) for name in ("block", "allow", "note")}
+
+
+def _counted(mention_id: str, action: str, by: str, result: moderation.ActionResult) -> None:
+    logger.info("Owner decision", extra={"mention_id": mention_id, "action": action, "by": by, "error": result.error})
+    metrics.add_metric(name=f"Owner_{result.error or action}", unit=MetricUnit.Count, value=1)
+
+
+# A decision that did not happen, answered in one place: (HTTP status, API error, API sentence, page title,
+# page sentence). "used" only comes from a one-click link.
+REFUSALS = {
+    "not_found": (404, "not_found", "no mention {id}", "Mention not found", "It may have expired or been deleted."),
+    "conflict": (
+        409,
+        "conflict",
+        "the mention changed meanwhile (now {status}); look again and retry",
+        "Changed meanwhile",
+        "The mention is now {status}.",
+    ),
+    "used": (410, "used", "the link was used already", "Link already used", "Each link works once."),
+}
+
+
+def _refusal(result: moderation.ActionResult, *, page: bool) -> Response | None:
+    if result.ok:
+        return None
+    status, code, sentence, title, page_sentence = REFUSALS[str(result.error)]
+    now = result.record.status if result.record else "gone"
+    if page:
+        return _html(status, oneclick.result_page(title, page_sentence.format(status=now), ok=False))
+    return _error(status, code, sentence.format(id=result.mention_id, status=now))
 
 
 @app.get("/admin/sites")
@@ -131,7 +145,7 @@ def list_mentions() -> Response:
         limit = min(100, max(1, int(event.get_query_string_value("limit") or 50)))
     except ValueError:
         raise moderation.InvalidRequest("limit must be a number from 1 to 100") from None
-    cursor = moderation.decode_cursor(event.get_query_string_value("cursor"))
+    cursor = documents.decode_cursor(event.get_query_string_value("cursor"))
     try:
         records, next_key = wiring.repository().for_site(site, status, limit=limit, cursor=cursor)
     except InvalidCursor as error:
@@ -139,8 +153,8 @@ def list_mentions() -> Response:
     return _json(
         200,
         {
-            "mentions": [moderation.mention_document(record) for record in records],
-            "next_cursor": moderation.encode_cursor(next_key),
+            "mentions": [documents.mention_document(record) for record in records],
+            "next_cursor": documents.encode_cursor(next_key),
         },
     )
 
@@ -150,52 +164,35 @@ def show(mention_id: str) -> Response:
     record = wiring.repository().get(mention_id)
     if record is None:
         return _error(404, "not_found", f"no mention {mention_id}")
-    return _json(200, {"mention": moderation.mention_document(record)})
+    return _json(200, {"mention": documents.mention_document(record)})
 
 
 @app.post("/admin/mentions/bulk")
 def bulk() -> Response:
     document = _body()
-    ids = document.get("ids")
     action = document.get("action")
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or not ids:
-        raise moderation.InvalidRequest('"ids" must be a non-empty list of mention ids')
-    if len(ids) > moderation.MAX_BULK:
-        raise moderation.InvalidRequest(f"at most {moderation.MAX_BULK} ids per request")
-    if action not in moderation.OWNER_ACTIONS:
-        raise moderation.InvalidRequest(f"action must be one of {', '.join(moderation.OWNER_ACTIONS)}")
-    results: list[dict[str, Any]] = []
-    for mention_id in ids:
-        try:
-            result = _act(mention_id, str(action), API_CALLER, document)
-        except moderation.InvalidRequest as error:
-            # One id that cannot take the action (restoring an approved one) does not stop the others.
-            results.append({"id": mention_id, "ok": False, "error": "invalid", "error_description": error.message})
-            continue
-        results.append(
-            {"id": mention_id, "ok": True, "status": result.record.status}
-            if result.ok and result.record is not None
-            else {"id": mention_id, "ok": False, "error": result.error}
-        )
-    return _json(200, {"results": results})
+    outcomes = moderation.act_on_many(
+        wiring.repository(), document.get("ids"), action, by=API_CALLER, now=utc_now(),
+        feedback=wiring.spam_feedback(), **_options(document),
+    )  # fmt: skip
+    for mention_id, outcome in outcomes:
+        if isinstance(outcome, moderation.ActionResult):
+            _counted(mention_id, str(action), API_CALLER, outcome)
+    return _json(200, {"results": [documents.bulk_result_document(i, outcome) for i, outcome in outcomes]})
 
 
 @app.post("/admin/mentions/<mention_id>/<action>")
 def decide(mention_id: str, action: str) -> Response:
-    result = _act(mention_id, action, API_CALLER, _body())
-    if result.error == "not_found":
-        return _error(404, "not_found", f"no mention {mention_id}")
-    if result.error == "conflict":
-        status = result.record.status if result.record else "gone"
-        return _error(409, "conflict", f"the mention changed meanwhile (now {status}); look again and retry")
+    result = moderation.act(
+        wiring.repository(), mention_id, action, by=API_CALLER, now=utc_now(),
+        feedback=wiring.spam_feedback(), **_options(_body()),
+    )  # fmt: skip
+    _counted(mention_id, action, API_CALLER, result)
+    if (refused := _refusal(result, page=False)) is not None:
+        return refused
     assert result.record is not None
-    return _json(
-        200,
-        {
-            "mention": moderation.mention_document(result.record),
-            "listed": moderation.list_entry_document(result.listed) if result.listed else None,
-        },
-    )
+    listed = documents.list_entry_document(result.listed) if result.listed else None
+    return _json(200, {"mention": documents.mention_document(result.record), "listed": listed})
 
 
 def _list_kind(value: Any) -> str:
@@ -209,7 +206,7 @@ def lists() -> Response:
     kind = app.current_event.get_query_string_value("kind")
     kinds = [_list_kind(kind)] if kind else list(moderation.LIST_KINDS)
     entries = [entry for k in kinds for entry in wiring.repository().list_entries(k)]
-    return _json(200, {"entries": [moderation.list_entry_document(entry) for entry in entries]})
+    return _json(200, {"entries": [documents.list_entry_document(entry) for entry in entries]})
 
 
 @app.post("/admin/lists")
@@ -222,7 +219,7 @@ def add_to_list() -> Response:
         kind, scope, value, by=API_CALLER, now=utc_now(), note=_optional_text(document, "note")
     )
     logger.info("List entry added", extra={"kind": kind, "scope": scope, "value": value})
-    return _json(201, {"entry": moderation.list_entry_document(entry)})
+    return _json(201, {"entry": documents.list_entry_document(entry)})
 
 
 @app.delete("/admin/lists")
@@ -235,7 +232,7 @@ def remove_from_list() -> Response:
     if removed is None:
         return _error(404, "not_found", f"{value} is not on the {kind} list")
     logger.info("List entry removed", extra={"kind": kind, "scope": scope, "value": value})
-    return _json(200, {"removed": moderation.list_entry_document(removed)})
+    return _json(200, {"removed": documents.list_entry_document(removed)})
 
 
 @app.get("/admin/webhook-secret")
@@ -271,7 +268,7 @@ def confirm() -> Response:
     record = wiring.repository().get(click.mention_id)
     if record is None:
         return _html(404, oneclick.result_page("Mention not found", "It may have expired or been deleted.", ok=False))
-    page = oneclick.confirmation_page(click, token=token, action_url=ONE_CLICK_PATH, summary=moderation.summary(record))
+    page = oneclick.confirmation_page(click, token=token, action_url=ONE_CLICK_PATH, summary=documents.summary(record))
     return _html(200, page)
 
 
@@ -283,16 +280,14 @@ def act_from_link() -> Response:
         click = _read_link(token)
     except oneclick.InvalidLink as error:
         return _invalid_link(error)
-    now = utc_now()
-    keep_s = max(60, int(click.expires_at - now.timestamp()) + 86400)
-    if not wiring.repository().claim_once(f"link#{click.nonce}", now=now, keep_s=keep_s):
-        return _html(410, oneclick.result_page("Link already used", "Each link works once.", ok=False))
-    result = _act(click.mention_id, click.action, "one-click link", {})
-    if result.error == "not_found":
-        return _html(404, oneclick.result_page("Mention not found", "It may have expired or been deleted.", ok=False))
-    if result.error == "conflict":
-        status = result.record.status if result.record else "gone"
-        return _html(409, oneclick.result_page("Changed meanwhile", f"The mention is now {status}.", ok=False))
+    result = moderation.act_from_link(
+        wiring.repository(), click.mention_id, click.action, nonce=click.nonce, expires_at=click.expires_at,
+        now=utc_now(), feedback=wiring.spam_feedback(),
+    )  # fmt: skip
+    if result.error != "used":
+        _counted(click.mention_id, click.action, moderation.ONE_CLICK_CALLER, result)
+    if (refused := _refusal(result, page=True)) is not None:
+        return refused
     assert result.record is not None
     return _html(200, oneclick.result_page("Done", f"{result.record.source} is now {result.record.status}.", ok=True))
 

@@ -12,6 +12,7 @@ import pytest
 
 from linkback.model import Protocol, Status, isoformat, mention_id
 from linkback.moderation import actions as moderation
+from linkback.moderation import documents
 from linkback.store.repository import OFFENCE_MEMORY_S, ListEntry, MentionRecord, MentionRepository, Verdict
 from linkback_infra.template import Template
 
@@ -485,9 +486,9 @@ def all_pages(repository: MentionRepository, site: str, status: Status, limit: i
     pages: list[list[str]] = []
     cursor = None
     for _ in range(20):
-        records, next_key = repository.for_site(site, status, limit=limit, cursor=moderation.decode_cursor(cursor))
+        records, next_key = repository.for_site(site, status, limit=limit, cursor=documents.decode_cursor(cursor))
         pages.append([record.pk for record in records])
-        cursor = moderation.encode_cursor(next_key)
+        cursor = documents.encode_cursor(next_key)
         if cursor is None:
             return pages
     raise AssertionError("the cursor never ran out")

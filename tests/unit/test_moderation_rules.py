@@ -10,6 +10,7 @@ import pytest
 
 from linkback.model import Status
 from linkback.moderation import actions as moderation
+from linkback.moderation import documents
 from linkback.spam import rules as spam
 from linkback.spam import screening
 from linkback.spam.rules import Assessment, Decision, Finding, KeywordRule
@@ -97,14 +98,14 @@ LAST_KEY = {
 
 
 def test_a_cursor_decodes_to_the_key_it_was_made_from() -> None:
-    cursor = moderation.encode_cursor(LAST_KEY)
+    cursor = documents.encode_cursor(LAST_KEY)
 
     assert cursor is not None
-    assert moderation.decode_cursor(cursor) == LAST_KEY
+    assert documents.decode_cursor(cursor) == LAST_KEY
 
 
 def test_a_cursor_is_safe_in_a_query_string_without_escaping() -> None:
-    cursor = moderation.encode_cursor(LAST_KEY)
+    cursor = documents.encode_cursor(LAST_KEY)
 
     assert cursor is not None
     assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -112,12 +113,12 @@ def test_a_cursor_is_safe_in_a_query_string_without_escaping() -> None:
 
 @pytest.mark.parametrize("key", [None, {}])
 def test_no_next_key_means_no_cursor(key: dict[str, object] | None) -> None:
-    assert moderation.encode_cursor(key) is None
+    assert documents.encode_cursor(key) is None
 
 
 @pytest.mark.parametrize("cursor", [None, ""])
 def test_no_cursor_means_the_first_page(cursor: str | None) -> None:
-    assert moderation.decode_cursor(cursor) is None
+    assert documents.decode_cursor(cursor) is None
 
 
 def _b64(raw: bytes) -> str:
@@ -137,12 +138,12 @@ def _b64(raw: bytes) -> str:
 )
 def test_a_cursor_this_api_did_not_give_out_is_refused(cursor: str) -> None:
     with pytest.raises(moderation.InvalidRequest, match="not one this API gave out"):
-        moderation.decode_cursor(cursor)
+        documents.decode_cursor(cursor)
 
 
 def test_a_deeply_nested_cursor_is_refused() -> None:
     with pytest.raises(moderation.InvalidRequest):
-        moderation.decode_cursor(_b64(b"[" * 5000))
+        documents.decode_cursor(_b64(b"[" * 5000))
 
 
 # --- the owner's keyword rules --------------------------------------------------------------------
@@ -352,9 +353,9 @@ def _trackback(**fields: str) -> MentionRecord:
 
 def test_the_admin_api_and_the_mail_name_the_blog_a_trackback_sent_until_the_page_names_its_author() -> None:
     unverified = _trackback()
-    assert moderation.mention_document(unverified)["author"]["name"] == "Jo's notebook"
-    assert moderation.summary(unverified).author_name == "Jo's notebook"
+    assert documents.mention_document(unverified)["author"]["name"] == "Jo's notebook"
+    assert documents.summary(unverified).author_name == "Jo's notebook"
 
     verified = _trackback(author_name="Jo Example")
-    assert moderation.mention_document(verified)["author"]["name"] == "Jo Example"
-    assert moderation.summary(verified).author_name == "Jo Example"
+    assert documents.mention_document(verified)["author"]["name"] == "Jo Example"
+    assert documents.summary(verified).author_name == "Jo Example"

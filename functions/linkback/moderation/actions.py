@@ -7,19 +7,14 @@ told), joins the mention's audit trail, and teaches the lists and Akismet the sa
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from linkback.errors import LinkbackError
 from linkback.model import Status
 from linkback.store.repository import ListEntry, MentionRecord, MentionRepository
-
-if TYPE_CHECKING:
-    from linkback.notify.delivery import MentionSummary
 
 OWNER_ACTIONS = ("approve", "spam", "delete", "restore")
 DECIDED = {"approve": Status.APPROVED, "spam": Status.SPAM, "delete": Status.DELETED}
@@ -43,7 +38,7 @@ class SpamFeedback(Protocol):
 class ActionResult:
     mention_id: str
     record: MentionRecord | None
-    error: str | None = None  # "not_found" | "conflict"
+    error: str | None = None  # "not_found" | "conflict" | "used" (a one-click link clicked before)
     listed: ListEntry | None = None
 
     @property
@@ -144,111 +139,56 @@ def parse_status(value: str | None) -> Status:
         raise InvalidRequest(f"status must be one of {', '.join(Status)}") from None
 
 
-def encode_cursor(key: dict[str, Any] | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+def act_on_many(
+    repository: MentionRepository,
+    ids: Any,
+    action: Any,
+    *,
+    by: str,
+    now: datetime,
+    block: str | None = None,
+    allow: str | None = None,
+    note: str | None = None,
+    feedback: SpamFeedback | None = None,
+) -> list[tuple[str, ActionResult | InvalidRequest]]:
+    """The same decision on up to MAX_BULK mentions, each on its own: one id that cannot take the action
+    (restoring an approved one) does not stop the others."""
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise InvalidRequest('"ids" must be a non-empty list of mention ids')
+    if len(ids) > MAX_BULK:
+        raise InvalidRequest(f"at most {MAX_BULK} ids per request")
+    if action not in OWNER_ACTIONS:
+        raise InvalidRequest(f"action must be one of {', '.join(OWNER_ACTIONS)}")
+    outcomes: list[tuple[str, ActionResult | InvalidRequest]] = []
+    for mention_id in ids:
+        try:
+            outcome: ActionResult | InvalidRequest = act(
+                repository, mention_id, action, by=by, now=now, block=block, allow=allow, note=note, feedback=feedback
+            )
+        except InvalidRequest as refused:
+            outcome = refused
+        outcomes.append((mention_id, outcome))
+    return outcomes
 
 
-CURSOR_MAX = 2048
+ONE_CLICK_CALLER = "one-click link"
+# A used link is remembered a day past its expiry: a replay is refused as "used" rather than "expired".
+USED_LINK_MEMORY_S = 86400
 
 
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    """A cursor back into DynamoDB's LastEvaluatedKey: a flat object of {"S": string} values, or 400."""
-    if not cursor:
-        return None
-    refused = InvalidRequest("the cursor is not one this API gave out")
-    if len(cursor) > CURSOR_MAX:
-        raise refused
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise refused from None
-    if (
-        not isinstance(key, dict)
-        or not key
-        or not all(
-            isinstance(name, str) and isinstance(value, dict) and list(value) == ["S"] and isinstance(value["S"], str)
-            for name, value in key.items()
-        )
-    ):
-        raise refused
-    return key
-
-
-def shown_title(record: MentionRecord) -> str | None:
-    """What the page said, else what the sender said (a TrackBack's title), for the owner's eyes."""
-    return record.title or record.sent_title
-
-
-def shown_excerpt(record: MentionRecord) -> str | None:
-    return record.excerpt or record.sent_excerpt
-
-
-def shown_author_name(record: MentionRecord) -> str | None:
-    """The author the verifier stored, else the blog a TrackBack named (`blog_name`): a mention held or
-    refused before its verdict was written still shows who sent it."""
-    return record.author_name or record.sent_blog_name
-
-
-def mention_document(record: MentionRecord) -> dict[str, Any]:
-    """A mention as the admin API shows it: everything the owner needs to decide, and its history."""
-    return {
-        "id": record.pk,
-        "protocol": record.protocol,
-        "source": record.source,
-        "target": record.target,
-        "site": record.site,
-        "status": record.status,
-        "status_reason": record.status_reason,
-        "received_at": record.received_at,
-        "updated_at": record.updated_at,
-        "verified_at": record.verified_at,
-        "title": shown_title(record),
-        "excerpt": shown_excerpt(record),
-        "author": {"name": shown_author_name(record), "url": record.author_url, "photo": record.author_photo},
-        "wm_property": record.wm_property,
-        "rsvp": record.rsvp,
-        "published": record.published,
-        "entry_url": record.entry_url,
-        "deleted_by": record.deleted_by,
-        "sender_ip": record.sender_ip,
-        "user_agent": record.user_agent,
-        "spam_score": float(record.spam_score or 0),
-        "spam_reasons": list(record.spam_reasons or []),
-        "history": [
-            {"at": c.at, "by": c.by, "from": c.from_status, "to": c.to_status, "note": c.note}
-            for c in record.history or []
-        ],
-    }
-
-
-def list_entry_document(entry: ListEntry) -> dict[str, Any]:
-    return {
-        "kind": entry.kind,
-        "scope": entry.scope,
-        "value": entry.value,
-        "note": entry.note,
-        "created_at": entry.received_at,
-        "created_by": entry.created_by,
-    }
-
-
-def summary(record: MentionRecord) -> MentionSummary:
-    """What a notification or a confirmation page says about a mention."""
-    from linkback.notify.delivery import MentionSummary
-
-    return MentionSummary(
-        id=record.pk,
-        site=record.site,
-        protocol=record.protocol,
-        source=record.source,
-        target=record.target,
-        title=shown_title(record) or "",
-        excerpt=shown_excerpt(record) or "",
-        author_name=shown_author_name(record) or "",
-        received_at=record.received_at,
-        spam_score=float(record.spam_score or 0),
-        reasons=tuple(record.spam_reasons or ()),
-        status=record.status,
-    )
+def act_from_link(
+    repository: MentionRepository,
+    mention_id: str,
+    action: str,
+    *,
+    nonce: str,
+    expires_at: float,
+    now: datetime,
+    feedback: SpamFeedback | None = None,
+) -> ActionResult:
+    """A one-click link's decision, once: the link's nonce is claimed first, so a second click (or a mail
+    scanner's replay of the POST) acts on nothing and is answered `used`."""
+    keep_s = max(60, int(expires_at - now.timestamp()) + USED_LINK_MEMORY_S)
+    if not repository.claim_once(f"link#{nonce}", now=now, keep_s=keep_s):
+        return ActionResult(mention_id, None, "used")
+    return act(repository, mention_id, action, by=ONE_CLICK_CALLER, now=now, feedback=feedback)

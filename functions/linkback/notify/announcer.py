@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from linkback.model import Status
 from linkback.moderation import oneclick
-from linkback.moderation.actions import summary
+from linkback.moderation.documents import summary
 from linkback.store.repository import MentionRecord, MentionRepository
 
 ONE_CLICK_ACTIONS = ("approve", "spam", "delete")
