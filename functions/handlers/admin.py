@@ -25,6 +25,9 @@ from linkback.moderation import documents, oneclick
 from linkback.observability import logger, metrics
 from linkback.store.repository import InvalidCursor
 
+# Settings are validated at init: a broken one fails the cold start, naming its variable and value.
+wiring.settings()
+
 app = APIGatewayHttpResolver()
 ONE_CLICK_PATH = "/admin/act"
 NO_STORE = {"Cache-Control": "no-store"}

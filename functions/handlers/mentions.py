@@ -15,6 +15,9 @@ from linkback.errors import AccessDenied, LinkbackError
 from linkback.observability import logger, metrics
 from linkback.read import feed, widget_asset
 
+# Settings are validated at init: a broken one fails the cold start, naming its variable and value.
+wiring.settings()
+
 app = APIGatewayHttpResolver()
 PUBLIC_HEADERS = {"Access-Control-Allow-Origin": "*"}
 

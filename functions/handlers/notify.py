@@ -19,6 +19,9 @@ from linkback.notify.delivery import WebhookFailed, retry_delay_s
 from linkback.observability import logger, metrics
 from linkback.store import queue
 
+# Settings are validated at init: a broken one fails the cold start, naming its variable and value.
+wiring.settings()
+
 processor = BatchProcessor(event_type=EventType.SQS)
 
 

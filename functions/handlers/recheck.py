@@ -15,6 +15,9 @@ from linkback import wiring
 from linkback.model import isoformat, utc_now
 from linkback.observability import logger, metrics
 
+# Settings are validated at init: a broken one fails the cold start, naming its variable and value.
+wiring.settings()
+
 # A day's share: the queue's bounded verifier concurrency spreads the fetches out.
 MAX_PER_RUN = 500
 

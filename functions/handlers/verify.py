@@ -22,6 +22,9 @@ from linkback.errors import InjectedCrash, TransientFetchError
 from linkback.observability import logger, metrics
 from linkback.store import queue
 
+# Settings are validated at init: a broken one fails the cold start, naming its variable and value.
+wiring.settings()
+
 # One thread per record of a batch (BatchSize 10): asyncio's default executor has cpu_count + 4 threads,
 # 6 on a small Lambda, so a batch of slow sources would take two rounds (bench/verifier_concurrency.py).
 FETCHERS = ThreadPoolExecutor(max_workers=10, thread_name_prefix="verify")

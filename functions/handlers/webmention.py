@@ -17,6 +17,9 @@ from linkback.model import Protocol
 from linkback.observability import logger, metrics
 from linkback.receive import events, webmention
 
+# Settings are validated at init: a broken one fails the cold start, naming its variable and value.
+wiring.settings()
+
 app = APIGatewayHttpResolver()
 STATUS_PATH = "/webmention/status/"
 

@@ -31,7 +31,7 @@ class Clock:
 
 
 def test_no_fault_is_injected_when_the_variable_is_unset() -> None:
-    assert not Settings.from_environ({}).faults
+    assert not Settings.from_environ({"LINKBACK_SITES": "https://example.com"}).faults
 
 
 def test_a_plan_names_each_fault_with_its_count_and_the_outage_in_seconds() -> None:
@@ -41,7 +41,7 @@ def test_a_plan_names_each_fault_with_its_count_and_the_outage_in_seconds() -> N
 
 
 def test_the_settings_read_the_plan_from_linkback_faults() -> None:
-    settings = Settings.from_environ({"LINKBACK_FAULTS": "before_ack=3"})
+    settings = Settings.from_environ({"LINKBACK_SITES": "https://example.com", "LINKBACK_FAULTS": "before_ack=3"})
 
     assert settings.faults == FaultPlan(before_ack=3)
 

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from linkback.config import Settings
 from linkback.model import Status
 from linkback.moderation import actions as moderation
 from linkback.moderation import documents
@@ -149,13 +150,19 @@ def test_a_deeply_nested_cursor_is_refused() -> None:
 # --- the owner's keyword rules --------------------------------------------------------------------
 
 
+def configured_rules(configured: str) -> tuple[KeywordRule, ...]:
+    """Every keyword rule a stack with this SpamKeywords setting screens with."""
+    settings = Settings.from_environ({"LINKBACK_SITES": "https://example.com", "LINKBACK_SPAM_KEYWORDS": configured})
+    return screening.keyword_rules(settings.spam_keywords)
+
+
 def owners(configured: str) -> tuple[KeywordRule, ...]:
     """The rules the owner's setting adds after the built-in ones."""
-    return screening.keyword_rules(configured)[len(spam.DEFAULT_KEYWORD_RULES) :]
+    return configured_rules(configured)[len(spam.DEFAULT_KEYWORD_RULES) :]
 
 
 def test_the_built_in_keyword_rules_come_first_and_stay() -> None:
-    rules = screening.keyword_rules("casino-bonus")
+    rules = configured_rules("casino-bonus")
 
     assert rules[: len(spam.DEFAULT_KEYWORD_RULES)] == spam.DEFAULT_KEYWORD_RULES
 
@@ -192,12 +199,12 @@ def test_keyword_rules_are_comma_separated_in_the_order_given() -> None:
 @pytest.mark.parametrize("configured", ["/casino(/", "/casino(/=3", "ok, /[unclosed/=1"])
 def test_an_invalid_regular_expression_is_refused_when_the_rules_are_read(configured: str) -> None:
     with pytest.raises(ValueError, match="not a valid regular expression"):
-        screening.keyword_rules(configured)
+        configured_rules(configured)
 
 
 def test_an_invalid_regular_expression_with_a_spaced_weight_is_refused() -> None:
     with pytest.raises(ValueError, match="not a valid regular expression"):
-        screening.keyword_rules("/casino(/ =3")
+        configured_rules("/casino(/ =3")
 
 
 # --- the verifier's decision with a spam assessment -----------------------------------------------

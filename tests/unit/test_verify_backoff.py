@@ -24,6 +24,7 @@ from linkback.verify.retry import RETRY_CAP_S, Retry, is_transient, plan_retry, 
 
 @pytest.fixture
 def retry_seconds(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("LINKBACK_SITES", "https://example.com")
     monkeypatch.setenv("LINKBACK_VERIFY_RETRY_SECONDS", "30")
     wiring.reset()
     yield
@@ -45,6 +46,7 @@ def test_each_retry_waits_twice_as_long_as_the_one_before_up_to_a_quarter_hour(r
 
 
 def test_without_a_configured_back_off_the_queues_visibility_timeout_decides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINKBACK_SITES", "https://example.com")
     monkeypatch.delenv("LINKBACK_VERIFY_RETRY_SECONDS", raising=False)
     wiring.reset()
 

@@ -4,7 +4,6 @@ opinion) and let `spam.assess` score it. The rules themselves are pure and live 
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
@@ -34,25 +33,12 @@ class Logger(Protocol):
     def warning(self, msg: str, *args: object, **kwargs: object) -> None: ...
 
 
-def keyword_rules(configured: str) -> tuple[KeywordRule, ...]:
-    """The built-in keyword rules plus the owner's: comma-separated `word`, `word=score` or `/regex/=score`."""
-    rules = list(DEFAULT_KEYWORD_RULES)
-    for item in configured.split(","):
-        item = item.strip()
-        if not item:
-            continue
-        pattern, _, weight = item.rpartition("=") if re.search(r"=\s*-?\d+(\.\d+)?$", item) else (item, "", "")
-        pattern = pattern.strip()
-        try:
-            if pattern.startswith("/") and pattern.endswith("/") and len(pattern) > 2:
-                re.compile(pattern[1:-1])
-        except re.error as error:
-            raise ValueError(f"spam keyword {pattern!r} is not a valid regular expression: {error}") from None
-        rules.append(KeywordRule(pattern=pattern, score=float(weight) if weight else 2.0))
-    return tuple(rules)
+def keyword_rules(configured: tuple[tuple[str, float], ...]) -> tuple[KeywordRule, ...]:
+    """The built-in keyword rules plus the owner's (SpamKeywords, parsed and checked by the settings)."""
+    return DEFAULT_KEYWORD_RULES + tuple(KeywordRule(pattern=pattern, score=score) for pattern, score in configured)
 
 
-def policy(*, sites: tuple[str, ...], self_pings: str, keywords: str) -> SpamPolicy:
+def policy(*, sites: tuple[str, ...], self_pings: str, keywords: tuple[tuple[str, float], ...] = ()) -> SpamPolicy:
     return SpamPolicy(self_pings=self_pings, own_sites=sites, keyword_rules=keyword_rules(keywords))
 
 
