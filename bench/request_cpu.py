@@ -45,7 +45,7 @@ ENVIRONMENT = {
 
 def feed_items(count: int) -> list[dict[str, Any]]:
     """DynamoDB items of approved mentions, as a Query on the public index returns them."""
-    from linkback.store.repository import MentionRecord
+    from linkback.store.schema import MentionRecord
 
     items = []
     for n in range(count):

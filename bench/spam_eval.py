@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.unit.test_spam_labelled_set import confusion, labelled_pages  # noqa: E402
 
-from linkback.spam.rules import RULES, Decision, SpamPolicy, assess, decision_for, page_stats  # noqa: E402
+from linkback.spam.measure import page_stats  # noqa: E402
+from linkback.spam.rules import RULES, Decision, SpamPolicy, assess, decision_for  # noqa: E402
 
 MB = 1024 * 1024
 STATS_BUDGET_MS = 50.0

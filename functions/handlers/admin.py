@@ -23,7 +23,7 @@ from linkback.model import utc_now
 from linkback.moderation import actions as moderation
 from linkback.moderation import documents, oneclick
 from linkback.observability import logger, metrics
-from linkback.store.repository import InvalidCursor
+from linkback.store.schema import InvalidCursor
 
 # Settings are validated at init: a broken one fails the cold start, naming its variable and value.
 wiring.settings()
@@ -241,11 +241,11 @@ def remove_from_list() -> Response:
 @app.get("/admin/webhook-secret")
 def webhook_secret() -> Response:
     """The key receivers verify X-Linkback-Signature with (derived from the admin token)."""
-    from linkback.notify import delivery as notify
+    from linkback.notify import webhook
 
     return _json(
         200,
-        {"secret": notify.webhook_key(wiring.admin_secret()).hex(), "header": notify.WEBHOOK_SIGNATURE_HEADER},
+        {"secret": webhook.webhook_key(wiring.admin_secret()).hex(), "header": webhook.WEBHOOK_SIGNATURE_HEADER},
     )
 
 

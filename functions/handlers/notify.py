@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from linkback import wiring
 from linkback.model import utc_now
-from linkback.notify.delivery import WebhookFailed, retry_delay_s
+from linkback.notify.webhook import WebhookFailed, retry_delay_s
 from linkback.observability import logger, metrics
 from linkback.store import queue
 

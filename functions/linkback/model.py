@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Protocol(StrEnum):
@@ -14,7 +15,7 @@ class Protocol(StrEnum):
 
 
 class Status(StrEnum):
-    QUEUED = "queued"  # received, waiting for the verifier (DESIGN.md's "PENDING record")
+    QUEUED = "queued"  # received, waiting for the verifier (the record exists; nothing is known of its source yet)
     APPROVED = "approved"  # verified and public
     PENDING = "pending"  # verified, held for the owner's decision
     SPAM = "spam"
@@ -53,3 +54,24 @@ def utc_now() -> datetime:
 def isoformat(moment: datetime) -> str:
     """Fixed-width UTC ISO 8601, so that string order is time order in DynamoDB sort keys."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Verdict(NamedTuple):
+    """What the verifier concluded, to be written in one update."""
+
+    status: Status
+    reason: str
+    fetch_status: int | None = None
+    fetched_url: str | None = None
+    title: str | None = None
+    excerpt: str | None = None
+    author_name: str | None = None
+    author_url: str | None = None
+    author_photo: str | None = None
+    published: str | None = None
+    entry_url: str | None = None
+    wm_property: str = "mention-of"
+    rsvp: str | None = None
+    deleted_by: str | None = None
+    spam_score: float = 0
+    spam_reasons: tuple[str, ...] = ()

@@ -36,3 +36,19 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 def xml_text(value: str) -> str:
     """Text that can go into an XML reply (before escaping): what XML cannot represent becomes U+FFFD."""
     return _NOT_XML.sub("\ufffd", value)
+
+
+class LazyPattern:
+    """A regular expression compiled on first use: compiled at import, the spam modules' patterns would
+    cost a cold Lambda ~10 ms, and most of the functions that import the package never score a page."""
+
+    __slots__ = ("compiled", "flags", "source")
+
+    def __init__(self, source: str, flags: int = 0) -> None:
+        self.source, self.flags = source, flags
+        self.compiled: re.Pattern[str] | None = None
+
+    def __call__(self) -> re.Pattern[str]:
+        if self.compiled is None:
+            self.compiled = re.compile(self.source, self.flags)
+        return self.compiled

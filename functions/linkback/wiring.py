@@ -7,8 +7,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from linkback.config import settings
+from linkback.store.limits import RateLimiter
 from linkback.store.queue import MentionQueue
-from linkback.store.repository import MentionRepository, RateLimiter
+from linkback.store.repository import MentionRepository
 
 # Imported where first used, not here: every handler imports this module, and cold start is billed per
 # function (issue 7). The receivers alone need intake and events, the verifier alone the fetcher; the
@@ -53,7 +54,7 @@ def repository() -> MentionRepository:
     built = MentionRepository(settings().table_name, settings().region, retention_days=settings().spam_retention_days)
     injected = faults()
     if injected is not None and injected.plan.dynamodb_s:
-        from linkback.store.repository import MODELS
+        from linkback.store.schema import MODELS
 
         # Every model's botocore client (one, shared, since MentionRepository binds them) must see the outage.
         for model in MODELS:

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TextIO
 
 from linkback.model import Status, isoformat, utc_now
-from linkback.store.repository import MentionRecord, MentionRepository
+from linkback.store.repository import MentionRepository
+from linkback.store.schema import MentionRecord
 from linkback.urls import InvalidUrl, normalise_origin
 from linkback_infra.imports import (
     MAX_JF2_BYTES,

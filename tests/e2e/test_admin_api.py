@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from linkback.moderation import oneclick
-from linkback.notify import delivery as notify
+from linkback.notify import webhook as signing
 from linkback_infra.loopback_site import LoopbackSite
 
 from .conftest import DevStack, start_dev, stop_dev
@@ -433,8 +433,8 @@ def test_the_webhook_is_signed_so_the_receiver_can_verify_it(
 
     headers, body, _ = deliveries[0]
     assert headers["content-type"].startswith("application/json")
-    assert notify.verify_webhook_signature(secret, body, headers["x-linkback-signature"], now=time.time())
-    assert not notify.verify_webhook_signature(
+    assert signing.verify_webhook_signature(secret, body, headers["x-linkback-signature"], now=time.time())
+    assert not signing.verify_webhook_signature(
         b"another secret", body, headers["x-linkback-signature"], now=time.time()
     )
     document = json.loads(body)

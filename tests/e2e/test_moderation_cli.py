@@ -331,6 +331,6 @@ def test_without_a_running_stack_the_error_names_every_way_to_reach_one(tmp_path
 def test_webhook_secret_prints_the_key_the_api_signs_with(manual_stack: DevStack) -> None:
     printed = succeeded(moderate(manual_stack, "webhook-secret")).strip()
 
-    from linkback.notify import delivery as notify
+    from linkback.notify import webhook
 
-    assert bytes.fromhex(printed) == notify.webhook_key(manual_stack.admin_token())
+    assert bytes.fromhex(printed) == webhook.webhook_key(manual_stack.admin_token())

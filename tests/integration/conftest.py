@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from linkback import wiring
-from linkback.store.repository import MentionRecord
+from linkback.store.schema import MentionRecord
 from linkback_infra.dev import LocalQueue, aws_client, create_queues, create_table
 from linkback_infra.loopback_site import LoopbackSite
 from linkback_infra.services import DynamoDBLocal, SqsServer

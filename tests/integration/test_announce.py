@@ -12,10 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from linkback.model import Protocol, Status, isoformat, mention_id
+from linkback.model import Protocol, Status, Verdict, isoformat, mention_id
 from linkback.moderation import oneclick
 from linkback.notify.announcer import Announcer
-from linkback.store.repository import MentionRecord, MentionRepository, Verdict
+from linkback.store.repository import MentionRepository
+from linkback.store.schema import MentionRecord
 
 from .conftest import REGION, SITE, Resources
 

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from linkback import wiring
-from linkback.model import DeletedBy, Protocol, Status, isoformat, utc_now
+from linkback.model import DeletedBy, Protocol, Status, Verdict, isoformat, utc_now
 from linkback.receive.intake import Ping, receive
 from linkback.store.queue import decode_message
-from linkback.store.repository import MentionRecord, Verdict
+from linkback.store.schema import MentionRecord
 from linkback_infra.lambda_events import LambdaContext, scheduled_event
 from linkback_infra.poller import QueuePoller
 from linkback_infra.template import Template

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from linkback.model import Protocol, Status, isoformat, mention_id
+from linkback.model import Protocol, Status, Verdict, isoformat, mention_id
 from linkback.moderation import actions as moderation
 from linkback.moderation import documents
-from linkback.store.repository import OFFENCE_MEMORY_S, ListEntry, MentionRecord, MentionRepository, Verdict
+from linkback.store.repository import MentionRepository
+from linkback.store.schema import OFFENCE_MEMORY_S, ListEntry, MentionRecord
 from linkback_infra.template import Template
 
 from .conftest import REGION, SITE, Resources

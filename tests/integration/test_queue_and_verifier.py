@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 
 from linkback import wiring
-from linkback.model import Protocol, Status, utc_now
+from linkback.model import Protocol, Status, Verdict, utc_now
 from linkback.receive.intake import Ping, receive
 from linkback.store.queue import encode_message
-from linkback.store.repository import Verdict
 from linkback_infra.poller import BatchResult, QueuePoller
 from linkback_infra.template import Template
 

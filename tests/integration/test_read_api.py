@@ -15,8 +15,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from linkback.model import Protocol, Status, isoformat, mention_id
-from linkback.store.repository import MentionRecord, MentionRepository, SiteToken, Verdict
+from linkback.model import Protocol, Status, Verdict, isoformat, mention_id
+from linkback.store.repository import MentionRepository
+from linkback.store.schema import MentionRecord, SiteToken
 from linkback.urls import origin_of
 from linkback_infra.dev import create_queues, create_table
 from linkback_infra.lambda_events import LambdaContext, http_api_event, http_response

@@ -15,18 +15,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pynamodb.exceptions import UpdateError
 
-from linkback.model import Protocol, Status, isoformat, mention_id
+from linkback.model import Protocol, Status, Verdict, isoformat, mention_id
 from linkback.read.feed import FeedQuery
 from linkback.store.contract import Limiter, MentionStore
+from linkback.store.limits import RateLimiter
 from linkback.store.memory import InMemoryRateLimiter, InMemoryRepository
-from linkback.store.repository import (
-    OFFENCE_MEMORY_S,
-    InvalidCursor,
-    MentionRecord,
-    MentionRepository,
-    RateLimiter,
-    Verdict,
-)
+from linkback.store.repository import MentionRepository
+from linkback.store.schema import OFFENCE_MEMORY_S, InvalidCursor, MentionRecord
 
 from .conftest import REGION, SITE, Resources
 

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from linkback.errors import AlreadyRegistered, UpstreamError
-from linkback.model import Protocol, Status, isoformat, mention_id
+from linkback.model import Protocol, Status, Verdict, isoformat, mention_id
 from linkback.receive.intake import Ping, Receipt, receive
 from linkback.store.queue import MentionQueue, decode_message
-from linkback.store.repository import MentionRecord, MentionRepository, Verdict
+from linkback.store.repository import MentionRepository
+from linkback.store.schema import MentionRecord
 
 from .conftest import REGION, SITE, Resources
 

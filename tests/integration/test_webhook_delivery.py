@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import requests
 
-from linkback.notify.delivery import (
+from linkback.notify.mail import MentionSummary
+from linkback.notify.webhook import (
     WEBHOOK_SIGNATURE_HEADER,
-    MentionSummary,
     WebhookFailed,
     deliver_webhook,
     verify_webhook_signature,

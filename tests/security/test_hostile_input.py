@@ -480,7 +480,7 @@ def test_a_published_mention_is_not_deleted_because_its_page_was_slow_to_parse(m
     from datetime import UTC, datetime
 
     from linkback.model import Status
-    from linkback.store.repository import MentionRecord
+    from linkback.store.schema import MentionRecord
     from linkback.verify import pipeline as verify
     from linkback.verify.fetch import FetchedPage
     from linkback.verify.links.reference import ParseBudgetExceeded

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from linkback.model import Protocol, Status, isoformat, mention_id
+from linkback.model import Protocol, Status, Verdict, isoformat, mention_id
 from linkback.notify.announcer import Announcer
 from linkback.store.memory import InMemoryRepository
-from linkback.store.repository import MentionRecord, Verdict
+from linkback.store.schema import MentionRecord
 
 SITE = "https://example.com"
 OTHER_SITE = "https://blog.example.org"

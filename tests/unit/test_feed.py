@@ -19,7 +19,7 @@ from linkback.read.feed import (
     render,
     select,
 )
-from linkback.store.repository import PUBLIC_ATTRIBUTES, MentionRecord
+from linkback.store.schema import PUBLIC_ATTRIBUTES, MentionRecord
 
 
 def approved_mention(**overrides) -> MentionRecord:

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from linkback.read.feed import DEFAULT_PER_PAGE, MAX_PER_PAGE, FeedQuery, InvalidQuery, parse_query, select
-from linkback.store.repository import MentionRecord
+from linkback.store.schema import MentionRecord
 
 A = "https://example.com/2024/a-post"
 B = "https://example.com/2024/b-post"

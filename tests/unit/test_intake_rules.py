@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from linkback.errors import AlreadyRegistered, RateLimited, SourceIsTarget, TargetNotAccepted, UpstreamError
-from linkback.model import Protocol, Status
+from linkback.model import Protocol, Status, Verdict
 from linkback.receive.intake import IntakeLimits, Ping, Receipt, receive
 from linkback.store.memory import InMemoryRateLimiter, InMemoryRepository
-from linkback.store.repository import MentionRecord, Verdict
+from linkback.store.schema import MentionRecord
 
 SITE = "https://example.com"
 SITES = (SITE,)

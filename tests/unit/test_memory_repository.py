@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from linkback.model import Protocol, Status, isoformat, mention_id
+from linkback.model import Protocol, Status, Verdict, isoformat, mention_id
 from linkback.store.contract import Limiter, MentionStore
+from linkback.store.limits import RateLimiter
 from linkback.store.memory import InMemoryRateLimiter, InMemoryRepository
-from linkback.store.repository import MentionRecord, MentionRepository, RateLimiter, Verdict
+from linkback.store.repository import MentionRepository
+from linkback.store.schema import MentionRecord
 
 SITE = "https://example.com"
 TARGET = f"{SITE}/2024/a-post"

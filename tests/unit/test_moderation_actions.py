@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from linkback.model import Protocol, Status, isoformat, mention_id
+from linkback.model import Protocol, Status, Verdict, isoformat, mention_id
 from linkback.moderation import actions as moderation
 from linkback.store.memory import InMemoryRepository
-from linkback.store.repository import MentionRecord, Verdict
+from linkback.store.schema import MentionRecord
 
 SITE = "https://example.com"
 TARGET = f"{SITE}/2024/a-post"

@@ -9,13 +9,13 @@ import json
 import pytest
 
 from linkback.config import Settings
-from linkback.model import Status
+from linkback.model import Status, Verdict
 from linkback.moderation import actions as moderation
 from linkback.moderation import documents
 from linkback.spam import rules as spam
 from linkback.spam import screening
 from linkback.spam.rules import Assessment, Decision, Finding, KeywordRule
-from linkback.store.repository import Change, MentionRecord, Verdict
+from linkback.store.schema import Change, MentionRecord
 from linkback.verify.fetch import FetchedPage
 from linkback.verify.links.reference import LinkEvidence
 from linkback.verify.pipeline import decide

@@ -10,17 +10,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from linkback.backoff import doubling
-from linkback.notify.delivery import (
-    MAX_DIGEST_ITEMS,
-    SNS_MESSAGE_MAX_BYTES,
-    MentionSummary,
-    digest_mail,
-    pending_mail,
-    retry_delay_s,
-    verify_webhook_signature,
-    webhook_body,
-    webhook_signature,
-)
+from linkback.notify.mail import MAX_DIGEST_ITEMS, SNS_MESSAGE_MAX_BYTES, MentionSummary, digest_mail, pending_mail
+from linkback.notify.webhook import retry_delay_s, verify_webhook_signature, webhook_body, webhook_signature
 
 ADMIN = "https://abc123.execute-api.eu-west-1.amazonaws.com/admin/oneclick"
 SECRET = b"whsec_0d9c8b7a6f5e4d3c2b1a"

@@ -20,7 +20,7 @@ from linkback.moderation.oneclick import (
     result_page,
     sign,
 )
-from linkback.notify.delivery import MentionSummary
+from linkback.notify.mail import MentionSummary
 
 KEY = link_key("admin-secret-printed-by-linkback-dev")
 MENTION = "3f1c0a9e8d7b6c5a4f3e2d1c0b9a8f7e"

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from linkback.spam.domains import registrable_domain
+from linkback.spam.measure import PageStats, page_stats
 from linkback.spam.rules import (
     CONTENT_RULE_MAX,
     DEFAULT_KEYWORD_RULES,
@@ -15,7 +17,6 @@ from linkback.spam.rules import (
     Decision,
     Finding,
     KeywordRule,
-    PageStats,
     Signals,
     SpamPolicy,
     assess,
@@ -27,8 +28,6 @@ from linkback.spam.rules import (
     keyword_rules,
     link_farm,
     owner_list,
-    page_stats,
-    registrable_domain,
     repeat_offender,
     self_ping,
     sender_address,

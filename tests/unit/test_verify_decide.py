@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from linkback.model import Status
-from linkback.store.repository import MentionRecord
+from linkback.store.schema import MentionRecord
 from linkback.verify.fetch import FetchedPage
 from linkback.verify.links.reference import LinkEvidence
 from linkback.verify.pipeline import decide, find_evidence

@@ -16,7 +16,7 @@ from linkback.model import Protocol, Status, isoformat, mention_id
 from linkback.spam.rules import SpamPolicy
 from linkback.spam.screening import Screen
 from linkback.store.memory import InMemoryRateLimiter, InMemoryRepository
-from linkback.store.repository import MentionRecord
+from linkback.store.schema import MentionRecord
 from linkback.verify.fetch import FetchedPage
 from linkback.verify.pipeline import FetchBudget, Outcome, verify_mention
 

@@ -17,7 +17,7 @@ from linkback.receive.webmention import (
     parse_request,
     status_document,
 )
-from linkback.store.repository import MentionRecord
+from linkback.store.schema import MentionRecord
 
 SOURCE = "https://blog.example.org/2024/05/a-reply/"
 TARGET = "https://example.com/posts/hello/"

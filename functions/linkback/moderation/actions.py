@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 from linkback.errors import LinkbackError
 from linkback.model import Status
-from linkback.store.repository import ListEntry, MentionRecord, MentionRepository
+from linkback.store.repository import MentionRepository
+from linkback.store.schema import ListEntry, MentionRecord
 
 OWNER_ACTIONS = ("approve", "spam", "delete", "restore")
 DECIDED = {"approve": Status.APPROVED, "spam": Status.SPAM, "delete": Status.DELETED}
@@ -47,7 +48,7 @@ class ActionResult:
 
 
 def source_domain(source: str) -> str:
-    from linkback.spam.rules import registrable_domain
+    from linkback.spam.domains import registrable_domain
 
     return registrable_domain(source)
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from linkback.moderation.actions import ActionResult, InvalidRequest
 
 if TYPE_CHECKING:
-    from linkback.notify.delivery import MentionSummary
-    from linkback.store.repository import ListEntry, MentionRecord
+    from linkback.notify.mail import MentionSummary
+    from linkback.store.schema import ListEntry, MentionRecord
 
 # Far longer than any key this API gives out (two or three short strings): a bigger one is not ours.
 CURSOR_MAX = 2048
@@ -106,7 +106,7 @@ def list_entry_document(entry: ListEntry) -> dict[str, Any]:
 
 def summary(record: MentionRecord) -> MentionSummary:
     """What a notification or a confirmation page says about a mention."""
-    from linkback.notify.delivery import MentionSummary
+    from linkback.notify.mail import MentionSummary
 
     return MentionSummary(
         id=record.pk,

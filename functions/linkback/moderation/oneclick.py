@@ -25,7 +25,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from linkback.notify.delivery import MentionSummary
+    from linkback.notify.mail import MentionSummary
 
 LINK_ACTIONS = ("approve", "spam", "delete")
 

@@ -16,7 +16,8 @@ from urllib.parse import quote
 from linkback.model import Status
 from linkback.moderation import oneclick
 from linkback.moderation.documents import summary
-from linkback.store.repository import MentionRecord, MentionRepository
+from linkback.store.repository import MentionRepository
+from linkback.store.schema import MentionRecord
 
 ONE_CLICK_ACTIONS = ("approve", "spam", "delete")
 DIGEST_MAX = 100
@@ -47,20 +48,20 @@ class Announcer:
 
     def announce(self, mention_id: str, now: datetime) -> list[str]:
         """Deliver what is due for one held mention; returns the channels delivered now. A failing webhook
-        raises notify.WebhookFailed after the mail went out (and is remembered)."""
+        raises webhook.WebhookFailed after the mail went out (and is remembered)."""
         record = self.repository.get(mention_id)
         if record is None or record.status != Status.PENDING:
             return []  # decided meanwhile: nothing to ask the owner
         hold = f"{mention_id}#{record.held_at or record.verified_at or record.updated_at}"
         delivered = []
         if self.mode == "each" and self.publish is not None and not self.repository.was_claimed(f"mail#{hold}"):
-            from linkback.notify.delivery import pending_mail
+            from linkback.notify.mail import pending_mail
 
             self.publish(*pending_mail(summary(record), self.links(record, now)))
             self.repository.claim_once(f"mail#{hold}", now=now, keep_s=MARKER_KEEP_S)
             delivered.append("mail")
         if self.webhook_url and not self.repository.was_claimed(f"hook#{hold}"):
-            from linkback.notify.delivery import deliver_webhook, webhook_body, webhook_key
+            from linkback.notify.webhook import deliver_webhook, webhook_body, webhook_key
 
             body = webhook_body("mention.pending", summary(record), now=now)
             deliver_webhook(self.webhook_url, body, webhook_key(self.admin_secret), now=now.timestamp())
@@ -72,7 +73,7 @@ class Announcer:
         """One mail per site listing the mentions still waiting for a decision; returns mails sent."""
         if self.mode != "digest" or self.publish is None:
             return 0
-        from linkback.notify.delivery import digest_mail
+        from linkback.notify.mail import digest_mail
 
         sent = 0
         for site in sites:

@@ -19,7 +19,8 @@ from linkback.errors import (
     UpstreamError,
 )
 from linkback.model import REGISTERED, DeletedBy, Protocol, Status, is_owner_verdict, isoformat, mention_id
-from linkback.store.repository import MentionRecord, MentionRepository
+from linkback.store.repository import MentionRepository
+from linkback.store.schema import MentionRecord
 from linkback.text import clean_text
 from linkback.urls import InvalidUrl, normalise_url, site_of
 

@@ -14,10 +14,14 @@ their reply. Self-pings and the owner's lists are settled first; the page is mea
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from functools import lru_cache
 from typing import NamedTuple
+
+from linkback.spam.domains import host_of, site_host
+from linkback.spam.measure import ANY_TAG, PageStats, page_stats
+from linkback.text import LazyPattern as _Lazy
 
 HOLD_AT = 2.5
 SPAM_AT = 5.0
@@ -27,28 +31,7 @@ SELLING_PAGE_SCORE = 5.0
 BLOCK_SCORE = 10.0
 ALLOW_SCORE = -5.0
 SELF_PING_POLICIES = ("ignore", "hold", "allow")
-TEXT_KEEP = 200_000  # visible text kept for matching words and phrases; the length counts all of it
 THIN_CHARS = 280  # a little more than a toot: notes and likes are this short, with authorship markup
-HIDING_REGIONS_MAX = 500  # a page hiding more blocks than this has made its point
-LINKS_EXAMINED = 5_000  # links whose destination is looked at; the thresholds are far below
-ANCHORS_KEPT = 1_000  # outbound anchor texts kept for the keyword checks
-ELEMENT_SCAN_MAX = 5_000  # same-name tags followed to find where a hidden element ends
-
-
-class _Lazy:
-    """A regular expression compiled on first use: compiled at import, this module's patterns would cost
-    a cold Lambda ~10 ms, and most of the functions that import the package never score a page."""
-
-    __slots__ = ("compiled", "flags", "source")
-
-    def __init__(self, source: str, flags: int = 0) -> None:
-        self.source, self.flags = source, flags
-        self.compiled: re.Pattern[str] | None = None
-
-    def __call__(self) -> re.Pattern[str]:
-        if self.compiled is None:
-            self.compiled = re.compile(self.source, self.flags)
-        return self.compiled
 
 
 class Decision(StrEnum):
@@ -154,274 +137,6 @@ class Assessment(NamedTuple):
         return tuple(f"{f.rule}: {f.reason} ({f.score:+.1f})" for f in self.findings)
 
 
-# --- domains -------------------------------------------------------------------------------------------
-
-# Two-label suffixes under which anyone registers a name (a small part of the Public Suffix List, ICANN
-# section), and hosting platforms that give each customer a subdomain (its private section): two blogs
-# on github.io belong to two people, and a link farm spread over blogspot.com is many sites.
-_SUFFIXES_LISTED = """
-    co.uk org.uk me.uk ac.uk gov.uk ltd.uk plc.uk net.uk sch.uk nhs.uk
-    com.au net.au org.au edu.au gov.au id.au asn.au co.nz net.nz org.nz ac.nz govt.nz geek.nz
-    co.jp ne.jp or.jp ac.jp go.jp gr.jp ed.jp co.kr or.kr ne.kr ac.kr go.kr
-    com.cn net.cn org.cn gov.cn edu.cn ac.cn com.tw net.tw org.tw edu.tw idv.tw com.hk net.hk org.hk edu.hk
-    com.sg net.sg org.sg edu.sg com.my net.my org.my co.in net.in org.in firm.in gen.in ind.in ac.in
-    co.id or.id web.id ac.id co.th in.th ac.th com.vn net.vn com.ph net.ph org.ph com.pk net.pk org.pk
-    co.za org.za net.za ac.za gov.za com.ng org.ng com.eg com.sa com.tr net.tr org.tr gen.tr co.il org.il
-    ac.il com.ua net.ua org.ua in.ua kiev.ua com.ru net.ru org.ru spb.ru msk.ru com.pl net.pl org.pl
-    com.br net.br org.br blog.br eng.br gov.br com.ar net.ar org.ar gob.ar com.mx net.mx org.mx gob.mx
-    com.co net.co org.co com.pe org.pe com.ve com.ec com.uy com.py com.bo co.cr com.gt
-    com.es org.es nom.es gob.es co.at or.at ac.at com.pt org.pt com.gr com.cy co.hu
-    blogspot.com wordpress.com github.io gitlab.io netlify.app vercel.app pages.dev herokuapp.com
-    tumblr.com substack.com neocities.org bearblog.dev micro.blog ghost.io webflow.io wixsite.com
-    weebly.com blogger.com livejournal.com typepad.com squarespace.com firebaseapp.com web.app
-    surge.sh glitch.me fly.dev onrender.com azurewebsites.net cloudfront.net s3.amazonaws.com
-"""
-_PUBLIC_SUFFIXES = frozenset(_SUFFIXES_LISTED.split())
-_URL_HOST = _Lazy(r"\s*(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//(?:[^@/?#\\]*@)?(\[[^\]/]*\]|[^:/?#\\\s]*)")
-
-
-def _host(host_or_url: str) -> str:
-    match = _URL_HOST().match(host_or_url)
-    if match:
-        host = match.group(1)
-    else:
-        host = host_or_url.strip().split("/", 1)[0].rpartition("@")[2]
-        if host.count(":") == 1:  # host:port (an IPv6 literal has more colons)
-            host = host.split(":", 1)[0]
-    return host.strip("[]").rstrip(".").lower()
-
-
-def registrable_domain(host_or_url: str) -> str:
-    """The name one owner registered: "www.blog.example.co.uk" → "example.co.uk" (an IP stays itself).
-
-    Uses a small built-in list of common two-label public suffixes and blog hosts, not the whole Public
-    Suffix List: the rules only need to tell one site from many, and a miss merely splits or joins domains.
-    """
-    return _domain_of_host(_host(host_or_url))
-
-
-def _domain_of_host(host: str) -> str:
-    # rpartition rather than split: a link farm has thousands of distinct hosts, and this runs for each.
-    rest, _, top = host.rpartition(".")
-    if not rest or ":" in host or top.isdigit():
-        return host  # a bare name, an IPv6 literal, or an IPv4 address (a top-level domain is never digits)
-    rest, _, second = rest.rpartition(".")
-    if not rest:
-        return host
-    suffix = f"{second}.{top}"
-    return f"{rest.rpartition('.')[2]}.{suffix}" if suffix in _PUBLIC_SUFFIXES else suffix
-
-
-def _site_host(host_or_url: str) -> str:
-    host = _host(host_or_url)
-    return host[4:] if host.startswith("www.") else host
-
-
-# --- page statistics -----------------------------------------------------------------------------------
-
-# Comments, and elements whose content is never shown as text.
-# Lazy ".*?" to the closing mark (or the end: an unterminated comment or <script> runs to the end, as in
-# a browser) costs the same per character whatever the content; the lookahead after "<" spares a page of
-# nothing but "<" the branches (70 ms per MB without it, 9 with it).
-_INVISIBLE = _Lazy(
-    r"<(?=[!sStTnNmM])(?:!--(?s:.*?)(?:-->|\Z)"
-    r"|((?i:script|style|template|noscript|title|svg|math))\b(?s:.*?)(?:</(?i:\1)\s*>|\Z))"
-)
-_TITLE = _Lazy(r"<(?=[tT])(?i:title)\b[^>]*>([^<]*)")
-# Inline hiding, the way hidden-link spam does it: display/visibility, moved far off screen, shrunk to
-# nothing, or the `hidden` attribute. Class-based hiding (`visually-hidden` for screen readers) is left
-# alone: it needs the stylesheet, and legitimate pages use it for skip links. Searched for as the
-# declaration itself (rare), not tag by tag (every tag): the enclosing tag is found afterwards.
-_HIDING = _Lazy(
-    r"\s(?=[sShH])(?:(?i:style)\s*=\s*[\"']?[^\"'<>]*?(?i:display\s*:\s*none|visibility\s*:\s*hidden"
-    r"|(?:left|top|text-indent|margin-left)\s*:\s*-\s*\d{3,}"
-    r"|font-size\s*:\s*(?:0(?:\.0+)?(?:px|pt|em|rem|%)?|1px|1pt)\s*(?:[;\"'}]|!)"
-    r"|(?:height|max-height|width)\s*:\s*0(?:px)?\s*(?:[;\"'}]|!))"
-    r"|(?i:hidden)(?=[\s/>=]))"
-)
-_TAG_NAME = _Lazy(r"[a-zA-Z][a-zA-Z0-9]*")
-_QUOTED = _Lazy(r"\"[^\"]*\"|'[^']*'")
-TITLE_WITHIN = 64 * 1024  # <title> belongs in <head>
-TAG_MAX = 2048  # a hiding declaration further than this from its "<" is not looked for
-_VOID = frozenset(("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source"))
-_ANY_TAG = _Lazy(r"<[a-zA-Z/!?][^<>]*>")
-# An <a> with an href: group 1 the host of an absolute http(s) or scheme-relative URL (None for a
-# relative link), group 2 the anchor's text up to its first inner tag (spam anchors are plain text).
-_LINK = _Lazy(
-    r"<[aA]\s(?:[^<>]*?\s)?(?i:href)\s*=\s*[\"']?\s*"
-    r"(?:(?i:https?:)?//(?:[^/\"'\s<>?#@\\]*@)?([^/\"'\s<>?#:\\]+))?[^<>]*>([^<]*)"
-)
-_TEXT_URL_HOST = _Lazy(r"\bhttps?://(?:[^/\s\"'<>?#@\\]*@)?([^/\s\"'<>?#:\\]+)", re.I)
-
-
-class PageStats(NamedTuple):
-    """What the rules need to know about the page, measured once."""
-
-    title: str = ""
-    text: str = ""  # visible text, entities decoded, whitespace collapsed, cut at TEXT_KEEP
-    text_chars: int = 0  # length of the whole visible text, whitespace collapsed
-    anchor_chars: int = 0  # of which the text of outbound links
-    links: int = 0  # visible links, wherever they go
-    outbound_links: int = 0  # visible links to another registrable domain than the page's own
-    outbound_domains: int = 0
-    hidden_text: str = ""  # text inside inline-hidden blocks
-    hidden_outbound_links: int = 0
-    hidden_domains: int = 0
-    links_to_target: int = 0  # visible links to the target's site
-    hidden_links_to_target: int = 0  # hidden links to the target's site: the link the mention rests on
-    outbound_anchors: tuple[str, ...] = ()  # anchor texts of outbound links elsewhere, visible and hidden
-
-    @property
-    def prose_chars(self) -> int:
-        """Visible text that is not the words of outbound links: what the author wrote."""
-        return max(0, self.text_chars - self.anchor_chars)
-
-
-def page_stats(page_text: str, content_type: str = "text/html", page_url: str = "", target: str = "") -> PageStats:
-    """Measure the page in linear time: regular expressions that read each character a bounded number
-    of times, no tree (a hostile page must not cost more than a plain one of the same size)."""
-    from html import unescape  # the verifier has it loaded already; spam's own import stays small
-
-    own = registrable_domain(page_url)
-    target_domain = registrable_domain(target)
-    if "html" not in content_type and content_type:
-        text = " ".join(page_text.split())
-        hosts = [(host, "") for host in _TEXT_URL_HOST().findall(page_text)]
-        links = _count_links(hosts, own, target_domain)
-        return PageStats(
-            text=text[:TEXT_KEEP],
-            text_chars=len(text),
-            links=len(hosts),
-            outbound_links=links.outbound,
-            outbound_domains=len(links.domains),
-        )
-    title_match = _TITLE().search(page_text, 0, TITLE_WITHIN)
-    title = " ".join(unescape(title_match.group(1)).split()) if title_match else ""
-    shown_html, hidden_html = _split_hidden(_INVISIBLE().sub(" ", page_text))
-    shown = _count_links(_LINK().findall(shown_html), own, target_domain)
-    hidden = _count_links(_LINK().findall(hidden_html), own, target_domain) if hidden_html else _NO_LINKS
-    text = " ".join(_ANY_TAG().sub(" ", shown_html).split())
-    hidden_text = " ".join(_ANY_TAG().sub(" ", hidden_html).split()) if hidden_html else ""
-    anchors = shown.anchors + hidden.anchors
-    return PageStats(
-        title=title,
-        text=unescape(text[:TEXT_KEEP]),
-        text_chars=len(text),
-        anchor_chars=sum(len(anchor) for anchor in shown.anchors),
-        links=shown.links,
-        outbound_links=shown.outbound,
-        outbound_domains=len(shown.domains),
-        hidden_text=unescape(hidden_text[:TEXT_KEEP]),
-        hidden_outbound_links=hidden.outbound,
-        hidden_domains=len(hidden.domains),
-        links_to_target=shown.to_target,
-        hidden_links_to_target=hidden.to_target,
-        outbound_anchors=tuple(" ".join((unescape(a) if "&" in a else a).split()) for a in anchors if a.strip()),
-    )
-
-
-class _Links:
-    """What the links of one part of the page add up to (a plain class: each dataclass costs the import
-    ~0.7 ms, and this one never leaves the module)."""
-
-    __slots__ = ("anchors", "domains", "links", "outbound", "to_target")
-
-    def __init__(
-        self,
-        links: int = 0,
-        outbound: int = 0,
-        domains: frozenset[str] = frozenset(),
-        to_target: int = 0,
-        anchors: tuple[str, ...] = (),
-    ) -> None:
-        self.links, self.outbound, self.domains, self.to_target, self.anchors = (
-            links,
-            outbound,
-            domains,
-            to_target,
-            anchors,
-        )
-
-
-_NO_LINKS = _Links()
-
-
-def _count_links(found: Sequence[tuple[str, str]], own: str, target_domain: str) -> _Links:
-    domains: dict[str, str] = {}  # host → registrable domain, computed once per host
-    outbound, to_target, anchors, seen = 0, 0, [], set()
-    # A page with more links than LINKS_EXAMINED is a directory or a farm whichever they are; the rest
-    # are counted, not examined, so 1 MB of links costs no more than 1 MB of prose.
-    for host, anchor in found[:LINKS_EXAMINED]:
-        if not host:
-            continue  # relative: the page's own site
-        domain = domains.get(host)
-        if domain is None:
-            domain = domains[host] = _domain_of_host(host.rstrip(".").lower())
-        if domain == own:
-            continue
-        outbound += 1
-        seen.add(domain)
-        if domain == target_domain:
-            to_target += 1  # its words are usually our own post's title: not the page's choice
-        elif len(anchors) < ANCHORS_KEPT:
-            anchors.append(anchor)
-    return _Links(len(found), outbound, frozenset(seen), to_target, tuple(anchors))
-
-
-def _split_hidden(html: str) -> tuple[str, str]:
-    """The markup shown, and the markup inside inline-hidden elements (opening tag to matching close)."""
-    shown: list[str] = []
-    hidden: list[str] = []
-    position = 0  # end of the last hidden element taken
-    searched = 0  # how far back a "<" has already been looked for
-    for count, declaration in enumerate(_HIDING().finditer(html)):
-        if count >= HIDING_REGIONS_MAX:
-            break  # the page has made its point; the rest counts as shown
-        at = declaration.start()
-        if at < position:
-            continue  # inside a hidden element already taken
-        # Never look back over the same stretch twice: a page of "hidden" words costs one pass.
-        start = html.rfind("<", max(searched, at - TAG_MAX), at)
-        searched = declaration.end()
-        if start < 0 or html.find(">", start, at) >= 0:
-            continue  # the words "hidden" or "style=" in text, not in a tag
-        unquoted = _QUOTED().sub("", html[start:at])
-        if '"' in unquoted or "'" in unquoted:
-            continue  # inside an attribute's value: class="mt-4 hidden lg:flex" is a class, not `hidden`
-        name_match = _TAG_NAME().match(html, start + 1)
-        if name_match is None:
-            continue
-        name = name_match.group(0).lower()
-        close = html.find(">", declaration.end())
-        close = len(html) if close < 0 else close + 1
-        if name in _VOID or html[close - 2 : close] == "/>":
-            continue
-        end = _element_end(html, name, close)
-        shown.append(html[position:start])
-        hidden.append(html[start:end])
-        position = searched = end
-    shown.append(html[position:])
-    return "".join(shown), "\n".join(hidden)
-
-
-@lru_cache(maxsize=64)
-def _tag_pattern(name: str) -> re.Pattern[str]:
-    return re.compile(rf"<(/?){re.escape(name)}(?=[\s/>])[^<>]*>?", re.I)
-
-
-def _element_end(html: str, name: str, start: int) -> int:
-    """Where the element opened just before `start` ends: its matching end tag, or the end of the page
-    (an unclosed hidden block hides the rest of it, as in a browser)."""
-    depth = 1
-    for count, tag in enumerate(_tag_pattern(name).finditer(html, start)):
-        if count >= ELEMENT_SCAN_MAX:
-            break  # thousands of nested <div>s inside a hidden one: hidden to the end, as far as we care
-        depth += -1 if tag.group(1) else 1
-        if depth == 0:
-            return tag.end()
-    return len(html)
-
-
 # --- words ---------------------------------------------------------------------------------------------
 
 _NON_WORD = _Lazy(r"[\W_]+")
@@ -499,7 +214,7 @@ def _appears(claim: str, page: str) -> bool:
     blog engines add "[…]": at least half of its 20-character stretches must appear, not the whole."""
     from html import unescape
 
-    squashed = _squashed(_ANY_TAG().sub(" ", unescape(claim)))
+    squashed = _squashed(ANY_TAG().sub(" ", unescape(claim)))
     if len(squashed) <= 40:
         return squashed in page
     stretches = [squashed[i : i + 20] for i in range(0, len(squashed) - 19, 20)]
@@ -524,10 +239,10 @@ def self_ping(signals: Signals, stats: PageStats, policy: SpamPolicy) -> Finding
     """A page of the owner's own site linking to another: WordPress pings its own posts by default."""
     if policy.self_pings == "allow" or not policy.own_sites:
         return None
-    own = {_site_host(site) for site in policy.own_sites}
+    own = {site_host(site) for site in policy.own_sites}
     for url in (signals.source, signals.page_url):
-        if url and _site_host(url) in own:
-            return Finding("self_ping", 0.0, f"the source is on your own site ({_host(url)})")
+        if url and site_host(url) in own:
+            return Finding("self_ping", 0.0, f"the source is on your own site ({host_of(url)})")
     return None
 
 

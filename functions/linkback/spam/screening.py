@@ -8,20 +8,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
-from linkback.spam.rules import (
-    DEFAULT_KEYWORD_RULES,
-    Assessment,
-    Finding,
-    KeywordRule,
-    Signals,
-    SpamPolicy,
-    assess,
-    registrable_domain,
-)
+from linkback.spam.domains import registrable_domain
+from linkback.spam.rules import DEFAULT_KEYWORD_RULES, Assessment, Finding, KeywordRule, Signals, SpamPolicy, assess
 
 if TYPE_CHECKING:
     from linkback.spam.akismet import AkismetClient, AkismetQuery
-    from linkback.store.repository import MentionRecord, MentionRepository
+    from linkback.store.repository import MentionRepository
+    from linkback.store.schema import MentionRecord
     from linkback.verify.extract import Extracted
     from linkback.verify.fetch import FetchedPage
     from linkback.verify.links.reference import LinkEvidence

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from collections import Counter
     from datetime import datetime
 
+    from linkback.model import Verdict
     from linkback.read.feed import FeedQuery
-    from linkback.store.repository import ListEntry, MentionRecord, Verdict
+    from linkback.store.schema import ListEntry, MentionRecord
 
 __all__ = ["Limiter", "MentionStore"]
 

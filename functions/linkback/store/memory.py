@@ -28,8 +28,8 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
-from linkback.model import Status, isoformat
-from linkback.store.repository import (
+from linkback.model import Status, Verdict, isoformat
+from linkback.store.schema import (
     LIMIT_PREFIX,
     LIST_PREFIX,
     MAX_READ,
@@ -45,8 +45,7 @@ from linkback.store.repository import (
     Marker,
     MentionRecord,
     SiteToken,
-    Verdict,
-    _index_keys,
+    index_keys,
 )
 
 if TYPE_CHECKING:
@@ -116,7 +115,7 @@ class InMemoryRepository:
 
     def create(self, record: MentionRecord) -> bool:
         """Store a new mention; False when one with the same id exists already (nothing written)."""
-        for name, value in _index_keys(record.status, record.target, record.site).items():
+        for name, value in index_keys(record.status, record.target, record.site).items():
             setattr(record, name, value)
         with self._lock:
             if record.pk in self._items:
@@ -147,7 +146,7 @@ class InMemoryRepository:
     @staticmethod
     def _set_index_keys(current: MentionRecord, status: str, record: MentionRecord) -> None:
         # From the caller's record, as the real update's actions are (target and site never change).
-        for name, value in _index_keys(status, record.target, record.site).items():
+        for name, value in index_keys(status, record.target, record.site).items():
             setattr(current, name, value)
 
     def update_resend(

@@ -1,309 +1,57 @@
-"""The only code that knows DynamoDB: pynamodb models for the mentions table and a small repository.
-
-One table (template.yaml `MentionsTable`), key `pk`. Access patterns (DESIGN.md §5):
-1. idempotent receive: `pk` = mention id = hash(normalised source, normalised target), conditional put;
-2. public read: sparse GSI `public-by-target` (only approved mentions carry `public_target`);
-3. moderation: GSI `moderation-by-site` keyed `<site>#<status>` for every status but approved (approved ones
-   are listed through `public-by-site`); the owner's block/allow list entries share it under `list#<kind>`
-   (one index serving two item types, so the lists cost no index of their own);
-4. counts: a Query on (2) reading only `wm_property`;
-5. by id: GetItem on `pk`;
-6. counters and markers with a TTL (`expires_at`): rate limits, offences, used one-click links.
-pynamodb reaches DynamoDB Local through `AWS_ENDPOINT_URL_DYNAMODB` like any botocore client: no
-test-only code path here.
+"""The only code that reads and writes DynamoDB: the repository of mentions, lists, tokens and markers
+over the pynamodb models of `store.schema`. Every write that depends on what was read is conditional on it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import secrets
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DeleteError, PutError, QueryError, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
+from pynamodb.exceptions import DeleteError, QueryError
 
-from linkback.model import Status, isoformat
+from linkback.model import Status, Verdict, isoformat
+from linkback.store.schema import (
+    LIST_PREFIX,
+    MAX_READ,
+    MODELS,
+    OFFENCE_MEMORY_S,
+    OFFENCE_PREFIX,
+    ONCE_PREFIX,
+    PUBLIC_ATTRIBUTES,
+    RECHECK_KEY,
+    TOKEN_PREFIX,
+    Change,
+    InTable,
+    InvalidCursor,
+    ListEntry,
+    Marker,
+    MentionRecord,
+    SiteToken,
+    conditional,
+    index_keys,
+    token_hash,
+)
 
 if TYPE_CHECKING:
     from linkback.read.feed import FeedQuery
 
-PUBLIC_INDEX = "public-by-target"
-SITE_INDEX = "public-by-site"
-MODERATION_INDEX = "moderation-by-site"
-RECHECK_INDEX = "recheck-due"
-# Statuses an owner lists through the moderation index (approved ones through `public-by-site`).
-MODERATED_STATUSES = frozenset(set(Status) - {Status.APPROVED})
-# What the public read shows and sorts by. Nothing else is read: sender addresses, spam reasons and the
-# audit trail never reach that function, and unread lists cost nothing to decode (pynamodb builds and
-# deep-copies a MapAttribute for every `history`, even an empty one: 55% of the feed's CPU).
-PUBLIC_ATTRIBUTES = (
-    "pk",
-    "protocol",
-    "source",
-    "target",
-    "status",
-    "received_at",
-    "updated_at",
-    "published",
-    "title",
-    "excerpt",
-    "author_name",
-    "author_url",
-    "author_photo",
-    "entry_url",
-    "wm_property",
-    "rsvp",
-)
-MAX_READ = 2000  # items one feed request may read; a target with more sorts by reception only
-RECHECK_KEY = "approved"  # one partition: rechecks read it oldest-verified first, a page a day
-LIMIT_PREFIX = "limit#"
-TOKEN_PREFIX = "token#"  # noqa: S105 - a key prefix, not a secret
-LIST_PREFIX = "list#"
-OFFENCE_PREFIX = "offence#"
-ONCE_PREFIX = "once#"
-OFFENCE_MEMORY_S = 180 * 86400  # a sender that spammed half a year ago has had time to change hands
-
-
-class PublicByTarget(GlobalSecondaryIndex["MentionRecord"]):
-    class Meta:
-        index_name = PUBLIC_INDEX
-        projection = AllProjection()
-
-    public_target = UnicodeAttribute(hash_key=True)
-    received_at = UnicodeAttribute(range_key=True)
-
-
-class PublicBySite(GlobalSecondaryIndex["MentionRecord"]):
-    class Meta:
-        index_name = SITE_INDEX
-        projection = AllProjection()
-
-    public_site = UnicodeAttribute(hash_key=True)
-    received_at = UnicodeAttribute(range_key=True)
-
-
-class RecheckDue(GlobalSecondaryIndex["MentionRecord"]):
-    class Meta:
-        index_name = RECHECK_INDEX
-        projection = KeysOnlyProjection()
-
-    recheck_key = UnicodeAttribute(hash_key=True)
-    verified_at = UnicodeAttribute(range_key=True)
-
-
-class ModerationBySite(GlobalSecondaryIndex["MentionRecord"]):
-    class Meta:
-        index_name = MODERATION_INDEX
-        projection = AllProjection()
-
-    moderation_key = UnicodeAttribute(hash_key=True)
-    received_at = UnicodeAttribute(range_key=True)
-
-
-class InvalidCursor(ValueError):
-    """A listing cursor DynamoDB refuses as the start of this query (another listing's, or forged)."""
-
-
-class Change(MapAttribute):
-    """One entry of a mention's audit trail: who moved it from which status to which, and when."""
-
-    at = UnicodeAttribute()
-    by = UnicodeAttribute()
-    from_status = UnicodeAttribute(attr_name="from")
-    to_status = UnicodeAttribute(attr_name="to")
-    note = UnicodeAttribute(null=True)
-
-
-class MentionRecord(Model):
-    class Meta:
-        table_name = "linkback-mentions"  # bound to the configured name by MentionRepository
-        region = "us-east-1"
-
-    pk = UnicodeAttribute(hash_key=True)
-    protocol = UnicodeAttribute()
-    source = UnicodeAttribute()
-    target = UnicodeAttribute()
-    site = UnicodeAttribute()
-    status = UnicodeAttribute()
-    status_reason = UnicodeAttribute(null=True)
-    received_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
-    verified_at = UnicodeAttribute(null=True)
-    sender_ip = UnicodeAttribute(null=True)
-    user_agent = UnicodeAttribute(null=True)
-    # What the sender claimed (TrackBack's fields) and what the verifier found on the page.
-    sent_title = UnicodeAttribute(null=True)
-    sent_excerpt = UnicodeAttribute(null=True)
-    sent_blog_name = UnicodeAttribute(null=True)
-    title = UnicodeAttribute(null=True)
-    excerpt = UnicodeAttribute(null=True)
-    author_name = UnicodeAttribute(null=True)
-    author_url = UnicodeAttribute(null=True)
-    author_photo = UnicodeAttribute(null=True)
-    published = UnicodeAttribute(null=True)
-    entry_url = UnicodeAttribute(null=True)
-    wm_property = UnicodeAttribute(default="mention-of")
-    rsvp = UnicodeAttribute(null=True)
-    deleted_by = UnicodeAttribute(null=True)
-    deleted_at = UnicodeAttribute(null=True)
-    spam_score = NumberAttribute(default=0)
-    spam_reasons = ListAttribute(of=UnicodeAttribute, default=list)
-    fetch_status = NumberAttribute(null=True)
-    fetched_url = UnicodeAttribute(null=True)
-    attempts = NumberAttribute(default=0)
-    last_sent_at = NumberAttribute(null=True)  # epoch seconds of the latest send: the re-send interval
-    public_target = UnicodeAttribute(null=True)
-    public_site = UnicodeAttribute(null=True)
-    recheck_key = UnicodeAttribute(null=True)
-    moderation_key = UnicodeAttribute(null=True)
-    history = ListAttribute(of=Change, default=list)  # the owner's decisions, oldest first
-    held_at = UnicodeAttribute(null=True)  # when it last became pending: one announcement per hold
-    expires_at = NumberAttribute(null=True)  # the table's TTL: spam and rejected mentions are not kept forever
-
-    public_by_target = PublicByTarget()
-    public_by_site = PublicBySite()
-    recheck_due = RecheckDue()
-    moderation_by_site = ModerationBySite()
-
-    @property
-    def id(self) -> str:
-        return self.pk
-
-
-class Allowance(Model):
-    """Rate-limit state: a fixed-window counter or a last-use time, expiring through the TTL."""
-
-    class Meta:
-        table_name = "linkback-mentions"
-        region = "us-east-1"
-
-    pk = UnicodeAttribute(hash_key=True)  # LIMIT_PREFIX + scope + key (+ window)
-    hits = NumberAttribute(default=0)
-    last_at = NumberAttribute(null=True)
-    expires_at = NumberAttribute(null=True)  # epoch seconds: the table's TTL attribute
-
-
-class SiteToken(Model):
-    """A read token for a whole site's feed (`domain` + `token`); only its hash is stored."""
-
-    class Meta:
-        table_name = "linkback-mentions"
-        region = "us-east-1"
-
-    pk = UnicodeAttribute(hash_key=True)  # TOKEN_PREFIX + sha256(token)
-    site = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-
-
-class ListsIndex(GlobalSecondaryIndex["ListEntry"]):
-    class Meta:
-        index_name = MODERATION_INDEX
-        projection = AllProjection()
-
-    moderation_key = UnicodeAttribute(hash_key=True)
-    received_at = UnicodeAttribute(range_key=True)
-
-
-class ListEntry(Model):
-    """The owner's block or allow list entry: a registrable domain or an exact source URL."""
-
-    class Meta:
-        table_name = "linkback-mentions"
-        region = "us-east-1"
-
-    pk = UnicodeAttribute(hash_key=True)  # LIST_PREFIX + kind + "#" + scope + "#" + value
-    kind = UnicodeAttribute()  # "block" | "allow"
-    scope = UnicodeAttribute()  # "domain" | "url"
-    value = UnicodeAttribute()
-    note = UnicodeAttribute(null=True)
-    created_by = UnicodeAttribute()
-    moderation_key = UnicodeAttribute()  # "list#<kind>": the entries of one list through the moderation index
-    received_at = UnicodeAttribute()  # when it was listed (named for the shared index's sort key)
-
-    by_kind = ListsIndex()
-
-    @classmethod
-    def key(cls, kind: str, scope: str, value: str) -> str:
-        return f"{LIST_PREFIX}{kind}#{scope}#{value}"
-
-
-class Marker(Model):
-    """A counter or a single-use marker that expires through the table's TTL (offences, used links)."""
-
-    class Meta:
-        table_name = "linkback-mentions"
-        region = "us-east-1"
-
-    pk = UnicodeAttribute(hash_key=True)
-    hits = NumberAttribute(default=0)
-    expires_at = NumberAttribute(null=True)
-
-
-def _conditional(write: Callable[[], Any]) -> bool:
-    """Run a conditional put/update; False (nothing written) when its condition did not hold."""
-    try:
-        write()
-    except (PutError, UpdateError) as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _index_keys(status: str, target: str, site: str) -> dict[str, str | None]:
-    """The sparse index attributes that a status implies: derived here, nowhere else."""
-    public = status == Status.APPROVED
-    return {
-        "public_target": target if public else None,
-        "public_site": site if public else None,
-        "recheck_key": RECHECK_KEY if public else None,
-        "moderation_key": f"{site}#{status}" if status in MODERATED_STATUSES else None,
-    }
-
-
-class Verdict(NamedTuple):
-    """What the verifier concluded, to be written in one update."""
-
-    status: Status
-    reason: str
-    fetch_status: int | None = None
-    fetched_url: str | None = None
-    title: str | None = None
-    excerpt: str | None = None
-    author_name: str | None = None
-    author_url: str | None = None
-    author_photo: str | None = None
-    published: str | None = None
-    entry_url: str | None = None
-    wm_property: str = "mention-of"
-    rsvp: str | None = None
-    deleted_by: str | None = None
-    spam_score: float = 0
-    spam_reasons: tuple[str, ...] = ()
-
-
-MODELS: tuple[type[Model], ...] = (MentionRecord, SiteToken, Allowance, ListEntry, Marker)
+__all__ = ["InvalidCursor", "ListEntry", "MentionRecord", "MentionRepository", "Verdict"]
 
 
 class MentionRepository:
     def __init__(self, table_name: str, region: str, *, retention_days: int = 0) -> None:
         self.retention_s = retention_days * 86400  # 0: spam and rejected mentions are kept
         # pynamodb keeps table settings on the class; binding them here, once, keeps the name
-        # configurable (one stack per site, tests per run) without a second model.
-        for model in MODELS:
-            if model.Meta.table_name != table_name or model.Meta.region != region:
-                model.Meta.table_name = table_name
-                model.Meta.region = region
+        # configurable (one stack per site, tests per run) without a second model. Every model shares
+        # InTable's Meta, so one assignment binds them all; each drops the connection it had.
+        meta = InTable.Meta
+        if meta.table_name != table_name or meta.region != region:
+            meta.table_name = table_name
+            meta.region = region
+            for model in MODELS:
                 model._connection = None
         # pynamodb gives each model class its own botocore client, and builds it (and a botocore session,
         # per thread) on first use: the verifier's ten threads racing to build five of them cost ~1.6 s of
@@ -325,9 +73,9 @@ class MentionRepository:
 
     def create(self, record: MentionRecord) -> bool:
         """Store a new mention; False when one with the same id exists already (nothing written)."""
-        for name, value in _index_keys(record.status, record.target, record.site).items():
+        for name, value in index_keys(record.status, record.target, record.site).items():
             setattr(record, name, value)
-        return _conditional(lambda: record.save(condition=MentionRecord.pk.does_not_exist()))
+        return conditional(lambda: record.save(condition=MentionRecord.pk.does_not_exist()))
 
     def update_resend(
         self, record: MentionRecord, *, status: Status, fields: dict[str, Any], now: datetime, interval_s: int = 0
@@ -348,7 +96,7 @@ class MentionRepository:
         if interval_s:
             cutoff = now.timestamp() - interval_s
             condition &= MentionRecord.last_sent_at.does_not_exist() | (MentionRecord.last_sent_at <= cutoff)
-        return _conditional(lambda: record.update(actions=actions, condition=condition))
+        return conditional(lambda: record.update(actions=actions, condition=condition))
 
     def record_verdict(self, record: MentionRecord, verdict: Verdict, now: datetime) -> bool:
         """Store the verdict; False when the record changed since it was read (nothing written)."""
@@ -386,7 +134,7 @@ class MentionRepository:
         # Only if nobody changed the status while we fetched: an owner's spam/delete must stand, and
         # a re-send that changed it has queued its own verification.
         condition = MentionRecord.pk.exists() & (MentionRecord.status == record.status)
-        return _conditional(lambda: record.update(actions=actions, condition=condition))
+        return conditional(lambda: record.update(actions=actions, condition=condition))
 
     def discard_unqueued(self, mention_id: str) -> None:
         """Remove a just-created record whose queue message could not be sent, so a retry starts afresh."""
@@ -414,7 +162,7 @@ class MentionRepository:
         expiry = self._expiry(status, now)
         actions.append(MentionRecord.expires_at.set(expiry) if expiry else MentionRecord.expires_at.remove())
         actions += self._index_actions(status, record)
-        return _conditional(lambda: record.update(actions=actions, condition=MentionRecord.status == record.status))
+        return conditional(lambda: record.update(actions=actions, condition=MentionRecord.status == record.status))
 
     def _expiry(self, status: str, now: datetime) -> int | None:
         """When a spam or rejected mention may be forgotten; approved and held ones stay."""
@@ -435,7 +183,7 @@ class MentionRepository:
     @staticmethod
     def _index_actions(status: Status, record: MentionRecord) -> list[Any]:
         actions = []
-        for name, value in _index_keys(status, record.target, record.site).items():
+        for name, value in index_keys(status, record.target, record.site).items():
             attribute = getattr(MentionRecord, name)
             actions.append(attribute.set(value) if value is not None else attribute.remove())
         return actions
@@ -493,12 +241,12 @@ class MentionRepository:
     def create_site_token(self, site: str, now: datetime) -> str:
         """A new read token for a site's whole feed; only its hash is stored, so show it once."""
         token = secrets.token_urlsafe(32)
-        SiteToken(TOKEN_PREFIX + _token_hash(token), site=site, created_at=isoformat(now)).save()
+        SiteToken(TOKEN_PREFIX + token_hash(token), site=site, created_at=isoformat(now)).save()
         return token
 
     def site_for_token(self, token: str) -> str | None:
         try:
-            return SiteToken.get(TOKEN_PREFIX + _token_hash(token)).site
+            return SiteToken.get(TOKEN_PREFIX + token_hash(token)).site
         except SiteToken.DoesNotExist:
             return None
 
@@ -602,24 +350,4 @@ class MentionRepository:
         """Mark `key` used; False when it was used already. One-click links and notifications use it
         so that a link acts once and a redelivered message does not mail twice."""
         marker = Marker(ONCE_PREFIX + key, hits=1, expires_at=int(now.timestamp()) + keep_s)
-        return _conditional(lambda: marker.save(condition=Marker.pk.does_not_exist()))
-
-
-class RateLimiter:
-    """Limits enforced by conditional updates on the table, so every Lambda instance shares them.
-
-    DynamoDB's TTL deletes expired items within days, not seconds, so the conditions compare times
-    themselves; the TTL only keeps the table from growing.
-    """
-
-    def take(self, scope: str, key: str, *, limit: int, window_s: int, now: float) -> int | None:
-        """Count one use in the current fixed window; None if allowed, else seconds until the next window."""
-        window = int(now // window_s)
-        item = Allowance(f"{LIMIT_PREFIX}{scope}#{key}#{window}")
-        counted = _conditional(
-            lambda: item.update(
-                actions=[Allowance.hits.add(1), Allowance.expires_at.set(int((window + 2) * window_s))],
-                condition=Allowance.pk.does_not_exist() | (Allowance.hits < limit),
-            )
-        )
-        return None if counted else max(1, int((window + 1) * window_s - now))
+        return conditional(lambda: marker.save(condition=Marker.pk.does_not_exist()))

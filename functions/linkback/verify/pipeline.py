@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from linkback.errors import PermanentFetchError, TransientFetchError
-from linkback.model import PUBLISHED, DeletedBy, Status, is_owner_verdict
-from linkback.store.repository import MentionRecord, MentionRepository, Verdict
+from linkback.model import PUBLISHED, DeletedBy, Status, Verdict, is_owner_verdict
+from linkback.store.repository import MentionRepository
+from linkback.store.schema import MentionRecord
 from linkback.verify.fetch import FetchedPage
 from linkback.verify.links.fast import find_link
 from linkback.verify.links.reference import LinkEvidence, ParseBudgetExceeded, find_in_json, find_in_text
@@ -200,7 +201,7 @@ def verify_mention(
     if not repository.record_verdict(record, verdict, now):
         return Outcome(mention_id, None, "the mention changed during verification")
     if verdict.status == Status.SPAM and previous != Status.SPAM and screen is not None:
-        from linkback.spam.rules import registrable_domain
+        from linkback.spam.domains import registrable_domain
 
         repository.record_offence(record.sender_ip, registrable_domain(record.source), now)
     if verdict.status == Status.PENDING and notify is not None:

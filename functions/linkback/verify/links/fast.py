@@ -5,7 +5,7 @@ included: an unterminated comment or tag is read as text at the end of the page,
 but finds every token with `str.find` and short, linear regular expressions matched at a position.
 Where `html.parser` would rescan the rest of the page for every unterminated "<a", "<!--" or "</"
 (CPython gh-135462, quadratic), the searches here are memoised, so the cost stays linear in the page.
-The same handlers (`links._LinkScanner`) decide what is a link, the title and the context; runs of
+The same handlers (`links.LinkScanner`) decide what is a link, the title and the context; runs of
 tokens that would change nothing but the text are read with one match each, their text worked out only
 when a link makes it matter, and a page that cannot spell the target's host is not tokenized at all.
 """
@@ -23,14 +23,14 @@ from urllib.parse import urlsplit
 
 from linkback.urls import InvalidUrl, normalise_url
 from linkback.verify.links.reference import (
-    _SPACE,
     CONTEXT_CHARS,
     FEED_SLICE,
     LINK_ATTRIBUTES,
     PARSE_BUDGET_S,
+    SPACE,
     LinkEvidence,
+    LinkScanner,
     ParseBudgetExceeded,
-    _LinkScanner,
 )
 
 __all__ = ["LinkEvidence", "ParseBudgetExceeded", "find_link"]
@@ -142,7 +142,7 @@ def _quiet_run_for(target_netloc: str, relative_links_elsewhere: bool) -> re.Pat
 
 
 _QUIET_RUN_ANY_LINKS = _quiet_run(_ANY_VALUE)  # the link is already found
-_BLOCK_END = re.compile(rf"</{_names(_BLOCK_END_TAGS)}>")  # links._LinkScanner.handle_endtag adds a space
+_BLOCK_END = re.compile(rf"</{_names(_BLOCK_END_TAGS)}>")  # links.LinkScanner.handle_endtag adds a space
 _TAG = re.compile(r"<[^>]*>")
 _PLAIN_PATH = re.compile(r"/(?:[-a-zA-Z0-9_~]+/)*[-a-zA-Z0-9_~]*")
 
@@ -183,7 +183,7 @@ class _Searches:
         return found
 
 
-class _FastScanner(_LinkScanner):
+class _FastScanner(LinkScanner):
     def __init__(self, target: str, base_url: str, deadline: float) -> None:
         super().__init__(target=target, base_url=base_url, deadline=deadline)
         self.tokens = 0
@@ -243,7 +243,7 @@ class _FastScanner(_LinkScanner):
                 super()._add_text(text)
             if self.text_length - self.link_offset > 2 * CONTEXT_CHARS:
                 after = "".join(self.text_parts)[self.link_offset :]
-                self.context_complete = len(_SPACE.sub(" ", after).rstrip()) > 2 * CONTEXT_CHARS
+                self.context_complete = len(SPACE.sub(" ", after).rstrip()) > 2 * CONTEXT_CHARS
             if cut < 0:
                 return
             run = run[cut:]
@@ -276,7 +276,7 @@ class _FastScanner(_LinkScanner):
             # every '<' in a quiet run starts a whole tag, and every reference ends before the next one
             cut = runs.rfind("<", 0, len(runs) - window) if len(runs) > window else -1
             tail = _text_of(runs[max(cut, 0) :])
-            if len(_SPACE.sub(" ", tail).lstrip()) > CONTEXT_CHARS:
+            if len(SPACE.sub(" ", tail).lstrip()) > CONTEXT_CHARS:
                 self.text_parts = [tail]  # what precedes it cannot change the evidence
                 self.text_length = len(tail)
                 break

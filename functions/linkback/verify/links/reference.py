@@ -36,7 +36,7 @@ CONTEXT_CHARS = 100
 PARSE_BUDGET_S = 2.0
 FEED_SLICE = 64 * 1024
 TITLE_MAX = 250
-_SPACE = re.compile(r"\s+")
+SPACE = re.compile(r"\s+")
 
 
 class LinkEvidence(NamedTuple):
@@ -45,7 +45,10 @@ class LinkEvidence(NamedTuple):
     context: str  # about CONTEXT_CHARS of visible text either side of the link
 
 
-class _LinkScanner(HTMLParser):
+class LinkScanner(HTMLParser):
+    """What counts as a link, the page title and the words around the link: the handlers both finders share
+    (the fast one feeds them the tokens it finds itself)."""
+
     def __init__(self, target: str, base_url: str, deadline: float = float("inf")) -> None:
         super().__init__(convert_charrefs=True)
         self.deadline = deadline  # in time.thread_time()
@@ -147,8 +150,8 @@ class _LinkScanner(HTMLParser):
             return None
         text = "".join(self.text_parts)
         # Measure the windows on the text as shown (whitespace collapsed), not on the markup's indentation.
-        prefix = _SPACE.sub(" ", text[: self.link_offset]).lstrip()
-        rest = _SPACE.sub(" ", text[self.link_offset :])
+        prefix = SPACE.sub(" ", text[: self.link_offset]).lstrip()
+        rest = SPACE.sub(" ", text[self.link_offset :])
         cut_before = len(prefix) > CONTEXT_CHARS
         before = prefix[-CONTEXT_CHARS:] if cut_before else prefix
         # Trim to whole words at both ends so an excerpt never starts or ends mid-word.
@@ -180,7 +183,7 @@ def find_link(html: str, *, base_url: str, target: str, budget_s: float = PARSE_
     The reference: the verifier uses `fastlinks.find_link`, which tokenizes in linear time and is held to
     this function's answers by tests/unit/test_fastlinks.py (html.parser is quadratic on some pages).
     """
-    scanner = _LinkScanner(target=target, base_url=base_url, deadline=time.thread_time() + budget_s)
+    scanner = LinkScanner(target=target, base_url=base_url, deadline=time.thread_time() + budget_s)
     # CPU time of this thread, not wall time: the verifier runs a batch's records in threads sharing one
     # GIL, and a page must not fail its budget because its neighbours were busy.
     started = time.thread_time()
@@ -199,7 +202,7 @@ def find_link(html: str, *, base_url: str, target: str, budget_s: float = PARSE_
 
 def tokenizes_within(html: str, budget_s: float) -> bool:
     """Whether html.parser gets through `html`, close() included, within `budget_s` of this thread's CPU."""
-    scanner = _LinkScanner(target="", base_url="http://invalid/", deadline=time.thread_time() + budget_s)
+    scanner = LinkScanner(target="", base_url="http://invalid/", deadline=time.thread_time() + budget_s)
     try:
         scanner.feed(html)
         scanner.close()
