@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from linkback.fields import BY_NAME, FEED_FIELDS, OWNER_FIELDS, get_path, put_path
 from linkback.read.feed import entry
 
 PER_PAGE = 100  # the API's largest page
@@ -72,34 +73,14 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def owner_entry(mention: dict[str, Any]) -> dict[str, Any]:
     """A mention as the admin API shows it, as the same jf2 entry the public feed has (`feed.entry`),
     plus what only the owner sees in a `linkback` member: `linkback import jf2` reads it back."""
-    author = mention.get("author") or {}
-    record = SimpleNamespace(
-        pk=mention["id"],
-        source=mention["source"],
-        target=mention["target"],
-        protocol=mention.get("protocol"),
-        received_at=mention.get("received_at"),
-        published=mention.get("published"),
-        entry_url=mention.get("entry_url"),
-        title=mention.get("title"),
-        excerpt=mention.get("excerpt"),
-        author_name=author.get("name"),
-        author_url=author.get("url"),
-        author_photo=author.get("photo"),
-        wm_property=mention.get("wm_property") or "mention-of",
-        rsvp=mention.get("rsvp"),
-    )
+    record = SimpleNamespace(**{field.name: get_path(mention, field.admin) for field in FEED_FIELDS if field.admin})
+    record.wm_property = record.wm_property or "mention-of"
     document = entry(record)
-    document["linkback"] = {
-        "status": mention.get("status"),
-        "status_reason": mention.get("status_reason"),
-        "site": mention.get("site"),
-        "updated_at": mention.get("updated_at"),
-        "verified_at": mention.get("verified_at"),
-        "deleted_by": mention.get("deleted_by"),
-        "spam_score": mention.get("spam_score") or 0,
-        "spam_reasons": list(mention.get("spam_reasons") or []),
-    }
+    for field in OWNER_FIELDS:
+        put_path(document, field.jf2 or field.name, get_path(mention, field.admin) if field.admin else None)
+    ours = document["linkback"]
+    ours["spam_score"] = ours["spam_score"] or 0
+    ours["spam_reasons"] = list(ours["spam_reasons"] or [])
     return document
 
 
@@ -126,24 +107,13 @@ def safe_cell(value: Any) -> str:
 
 
 def csv_row(child: dict[str, Any]) -> list[str]:
-    """One jf2 entry (the public feed's, or `owner_entry`'s) as a row under `CSV_COLUMNS`."""
-    ours = child.get("linkback") or {}
-    author = child.get("author") or {}
-    content = child.get("content") or {}
-    values = (
-        child.get("wm-id"),
-        child.get("wm-protocol"),
-        ours.get("status") or "approved",  # the public feed holds approved mentions only
-        child.get("wm-source"),
-        child.get("wm-target"),
-        child.get("wm-received"),
-        child.get("published"),
-        child.get("name"),
-        author.get("name"),
-        author.get("url"),
-        content.get("text"),
-        ours.get("spam_score", 0),
-    )
+    """One jf2 entry (the public feed's, or `owner_entry`'s) as a row under `CSV_COLUMNS`, each cell read
+    from where `fields.MENTION_FIELDS` places its field in jf2."""
+    values = [get_path(child, BY_NAME["pk" if column == "id" else column].jf2 or column) for column in CSV_COLUMNS]
+    # The public feed holds approved mentions only, and carries no score.
+    status, score = CSV_COLUMNS.index("status"), CSV_COLUMNS.index("spam_score")
+    values[status] = values[status] or "approved"
+    values[score] = values[score] or 0
     return [safe_cell(value) for value in values]
 
 

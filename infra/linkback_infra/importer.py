@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from linkback.fields import IMPORTED_FIELDS
 from linkback.model import Status, isoformat, utc_now
 from linkback.store.repository import MentionRepository
 from linkback.store.schema import MentionRecord
@@ -54,8 +55,14 @@ def record_for(mention: ImportedMention, origin: str, now: datetime) -> MentionR
     linkback stack verified it: the recheck sweep reads it, and leaves linkbacks we never fetched alone."""
     stamp = isoformat(now)
     deleted = mention.status is Status.DELETED
+    carried = {field.name: getattr(mention, field.name) for field in IMPORTED_FIELDS}
     return MentionRecord(
         mention.id,
+        **{
+            **carried,
+            "spam_reasons": list(mention.spam_reasons),
+            "deleted_by": str(mention.deleted_by) if deleted and mention.deleted_by else None,
+        },
         protocol=str(mention.protocol),
         source=mention.source,
         target=mention.target,
@@ -65,19 +72,7 @@ def record_for(mention: ImportedMention, origin: str, now: datetime) -> MentionR
         received_at=mention.received_at,
         updated_at=stamp,
         verified_at=mention.verified_at,
-        published=mention.published,
-        title=mention.title,
-        excerpt=mention.excerpt,
-        author_name=mention.author_name,
-        author_url=mention.author_url,
-        author_photo=mention.author_photo,
-        entry_url=mention.entry_url,
-        wm_property=mention.wm_property,
-        rsvp=mention.rsvp,
-        deleted_by=str(mention.deleted_by) if deleted and mention.deleted_by else None,
         deleted_at=stamp if deleted else None,
-        spam_score=mention.spam_score,
-        spam_reasons=list(mention.spam_reasons),
     )
 
 

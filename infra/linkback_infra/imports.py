@@ -29,6 +29,7 @@ from xml.etree.ElementTree import Element
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import ParseError, fromstring
 
+from linkback.fields import AUTHOR_NAME_MAX, EXCERPT_MAX, PUBLISHED_MAX, SPAM_REASONS_MAX, TITLE_MAX
 from linkback.model import DeletedBy, Protocol, Status, isoformat, mention_id
 from linkback.read.feed import PROPERTIES
 from linkback.text import clean_text
@@ -39,11 +40,6 @@ from linkback.urls import InvalidUrl, normalise_origin, normalise_url, site_of
 MAX_WXR_BYTES = 64 * 1024 * 1024
 MAX_JF2_BYTES = 32 * 1024 * 1024
 # The limits the verifier applies to what it extracts from a page (extract.py, trackback.py).
-TITLE_MAX = 250
-EXCERPT_MAX = 500
-AUTHOR_NAME_MAX = 250
-PUBLISHED_MAX = 64
-SPAM_REASONS_MAX = 20
 
 # WXR 1.0 (WordPress 2.x) to 1.2 (every WordPress since 3.1): the same elements in each namespace.
 WXR_NAMESPACES = (

@@ -7,6 +7,7 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
+from linkback.fields import BY_NAME, MENTION_FIELDS, put_path
 from linkback.moderation.actions import ActionResult, InvalidRequest
 
 if TYPE_CHECKING:
@@ -46,51 +47,42 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     return key
 
 
+def shown(record: MentionRecord, name: str) -> Any:
+    """A field as the owner is shown it: what the page said, else what the sender claimed (a TrackBack's
+    title, excerpt and blog name), so a mention held or refused before its verdict still says who sent it."""
+    value = getattr(record, name)
+    instead = BY_NAME[name].shown_instead
+    if instead is None:
+        return value
+    return value or getattr(record, instead) or None
+
+
 def shown_title(record: MentionRecord) -> str | None:
-    """What the page said, else what the sender said (a TrackBack's title), for the owner's eyes."""
-    return record.title or record.sent_title
+    return shown(record, "title")  # type: ignore[no-any-return]
 
 
 def shown_excerpt(record: MentionRecord) -> str | None:
-    return record.excerpt or record.sent_excerpt
+    return shown(record, "excerpt")  # type: ignore[no-any-return]
 
 
 def shown_author_name(record: MentionRecord) -> str | None:
-    """The author the verifier stored, else the blog a TrackBack named (`blog_name`): a mention held or
-    refused before its verdict was written still shows who sent it."""
-    return record.author_name or record.sent_blog_name
+    return shown(record, "author_name")  # type: ignore[no-any-return]
 
 
 def mention_document(record: MentionRecord) -> dict[str, Any]:
-    """A mention as the admin API shows it: everything the owner needs to decide, and its history."""
-    return {
-        "id": record.pk,
-        "protocol": record.protocol,
-        "source": record.source,
-        "target": record.target,
-        "site": record.site,
-        "status": record.status,
-        "status_reason": record.status_reason,
-        "received_at": record.received_at,
-        "updated_at": record.updated_at,
-        "verified_at": record.verified_at,
-        "title": shown_title(record),
-        "excerpt": shown_excerpt(record),
-        "author": {"name": shown_author_name(record), "url": record.author_url, "photo": record.author_photo},
-        "wm_property": record.wm_property,
-        "rsvp": record.rsvp,
-        "published": record.published,
-        "entry_url": record.entry_url,
-        "deleted_by": record.deleted_by,
-        "sender_ip": record.sender_ip,
-        "user_agent": record.user_agent,
-        "spam_score": float(record.spam_score or 0),
-        "spam_reasons": list(record.spam_reasons or []),
-        "history": [
-            {"at": c.at, "by": c.by, "from": c.from_status, "to": c.to_status, "note": c.note}
-            for c in record.history or []
-        ],
-    }
+    """A mention as the admin API shows it: every field with a place in it, and the history."""
+    document: dict[str, Any] = {}
+    for field in MENTION_FIELDS:
+        if field.admin is not None:
+            put_path(
+                document, field.admin, shown(record, field.name) if field.shown_instead else getattr(record, field.name)
+            )
+    document["spam_score"] = float(record.spam_score or 0)
+    document["spam_reasons"] = list(record.spam_reasons or [])
+    document["history"] = [
+        {"at": c.at, "by": c.by, "from": c.from_status, "to": c.to_status, "note": c.note} for c in record.history or []
+    ]
+    return document
 
 
 def list_entry_document(entry: ListEntry) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from html import escape
 from typing import Any
 
 from linkback.errors import LinkbackError
+from linkback.fields import FEED_FIELDS, put_path
 from linkback.model import isoformat
 from linkback.urls import InvalidUrl, normalise_url
 
@@ -26,33 +27,19 @@ class InvalidQuery(LinkbackError):
     http_status = 400
 
 
-def _author(record: Any) -> dict[str, Any]:
-    return {
-        "type": "card",
-        "name": record.author_name or "",
-        "url": record.author_url or "",
-        "photo": record.author_photo or "",
-    }
-
-
 def entry(record: Any) -> dict[str, Any]:
-    document = {
-        "type": "entry",
-        "wm-id": record.pk,
-        "wm-source": record.source,
-        "wm-target": record.target,
-        "wm-property": record.wm_property,
-        "wm-received": record.received_at,
-        "wm-protocol": record.protocol,
-        "wm-private": False,
-        "url": record.entry_url or record.source,
-        "name": record.title or "",
-        "published": record.published,
-        "author": _author(record),
-        "content": {"text": record.excerpt or ""},
-        # As webmention.io: the property itself names the target ("in-reply-to": target, ...).
-        record.wm_property: record.target,
-    }
+    """One mention as a jf2 entry, its fields placed as `fields.MENTION_FIELDS` says."""
+    document: dict[str, Any] = {"type": "entry", "wm-private": False, "author": {"type": "card"}}
+    for field in FEED_FIELDS:
+        value = getattr(record, field.name)
+        if value is None or value == "":
+            value = field.jf2_empty
+        put_path(document, field.jf2 or field.name, value)
+    # webmention.io: `url` is the entry's own URL, else the source; the property itself names the target
+    # ("in-reply-to": target, ...); and only an RSVP says "rsvp", with its answer.
+    document.pop("rsvp")
+    document["url"] = record.entry_url or record.source
+    document[record.wm_property] = record.target
     if record.rsvp:
         document["rsvp"] = record.rsvp
     return document

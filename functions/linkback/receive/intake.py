@@ -18,13 +18,13 @@ from linkback.errors import (
     TargetNotAccepted,
     UpstreamError,
 )
+from linkback.fields import USER_AGENT_MAX
 from linkback.model import REGISTERED, DeletedBy, Protocol, Status, is_owner_verdict, isoformat, mention_id
 from linkback.store.repository import MentionRepository
 from linkback.store.schema import MentionRecord
 from linkback.text import clean_text
 from linkback.urls import InvalidUrl, normalise_url, site_of
 
-USER_AGENT_MAX = 300
 RESEND_ATTEMPTS = 3
 
 

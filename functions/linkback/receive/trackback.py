@@ -13,12 +13,10 @@ from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from linkback.errors import LinkbackError, MalformedRequest, PayloadTooLarge, UnsupportedCharset
+from linkback.fields import BLOG_NAME_MAX, EXCERPT_MAX, TITLE_MAX
 from linkback.text import clean_text, xml_text
 
 MAX_BODY_BYTES = 32 * 1024
-TITLE_MAX = 250
-EXCERPT_MAX = 500  # "the server may crop the excerpt": MT crops at 255, we keep a little more
-BLOG_NAME_MAX = 250
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 # Charsets whose bytes are not a superset of ASCII cannot carry a urlencoded form, and UTF-7 turns

@@ -33,6 +33,7 @@ from linkback.store.schema import (
     conditional,
     index_keys,
     token_hash,
+    verdict_values,
 )
 
 if TYPE_CHECKING:
@@ -101,28 +102,7 @@ class MentionRepository:
     def record_verdict(self, record: MentionRecord, verdict: Verdict, now: datetime) -> bool:
         """Store the verdict; False when the record changed since it was read (nothing written)."""
         stamp = isoformat(now)
-        values: dict[str, Any] = {
-            "status": str(verdict.status),
-            "status_reason": verdict.reason,
-            "verified_at": stamp,
-            "updated_at": stamp,
-            "fetch_status": verdict.fetch_status,
-            "fetched_url": verdict.fetched_url,
-            "title": verdict.title,
-            "excerpt": verdict.excerpt,
-            "author_name": verdict.author_name,
-            "author_url": verdict.author_url,
-            "author_photo": verdict.author_photo,
-            "published": verdict.published,
-            "entry_url": verdict.entry_url,
-            "wm_property": verdict.wm_property,
-            "rsvp": verdict.rsvp,
-            "deleted_by": verdict.deleted_by,
-            "deleted_at": stamp if verdict.status == Status.DELETED else None,
-            "spam_score": verdict.spam_score,
-            "spam_reasons": list(verdict.spam_reasons),
-            "expires_at": self._expiry(verdict.status, now),
-        }
+        values = verdict_values(verdict, stamp, self._expiry(verdict.status, now))
         actions = [
             getattr(MentionRecord, name).set(value) if value is not None else getattr(MentionRecord, name).remove()
             for name, value in values.items()

@@ -24,7 +24,8 @@ from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from linkback.model import Status
+from linkback import fields
+from linkback.model import Status, Verdict
 
 PUBLIC_INDEX = "public-by-target"
 SITE_INDEX = "public-by-site"
@@ -35,24 +36,7 @@ MODERATED_STATUSES = frozenset(set(Status) - {Status.APPROVED})
 # What the public read shows and sorts by. Nothing else is read: sender addresses, spam reasons and the
 # audit trail never reach that function, and unread lists cost nothing to decode (pynamodb builds and
 # deep-copies a MapAttribute for every `history`, even an empty one: 55% of the feed's CPU).
-PUBLIC_ATTRIBUTES = (
-    "pk",
-    "protocol",
-    "source",
-    "target",
-    "status",
-    "received_at",
-    "updated_at",
-    "published",
-    "title",
-    "excerpt",
-    "author_name",
-    "author_url",
-    "author_photo",
-    "entry_url",
-    "wm_property",
-    "rsvp",
-)
+PUBLIC_ATTRIBUTES = fields.PUBLIC_ATTRIBUTES
 MAX_READ = 2000  # items one feed request may read; a target with more sorts by reception only
 RECHECK_KEY = "approved"  # one partition: rechecks read it oldest-verified first, a page a day
 LIMIT_PREFIX = "limit#"
@@ -251,6 +235,21 @@ def index_keys(status: str, target: str, site: str) -> dict[str, str | None]:
         "recheck_key": RECHECK_KEY if public else None,
         "moderation_key": f"{site}#{status}" if status in MODERATED_STATUSES else None,
     }
+
+
+def verdict_values(verdict: Verdict, stamp: str, expires_at: int | None) -> dict[str, Any]:
+    """The attributes a verdict sets (None: removed), its fields as `fields.VERDICT_FIELDS` lists them."""
+    values: dict[str, Any] = {
+        "status": str(verdict.status),
+        "status_reason": verdict.reason,
+        "verified_at": stamp,
+        "updated_at": stamp,
+        **{field.name: getattr(verdict, field.name) for field in fields.VERDICT_FIELDS},
+        "deleted_at": stamp if verdict.status == Status.DELETED else None,
+        "expires_at": expires_at,
+    }
+    values["spam_reasons"] = list(verdict.spam_reasons)
+    return values
 
 
 MODELS: tuple[type[Model], ...] = (MentionRecord, SiteToken, Allowance, ListEntry, Marker)

@@ -24,19 +24,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
+from linkback.fields import AUTHOR_NAME_MAX, EXCERPT_MAX, PUBLISHED_MAX, TITLE_MAX
 from linkback.text import clean_text
 from linkback.urls import InvalidUrl, normalise_url
 from linkback.verify.links.fast import find_link
-from linkback.verify.links.reference import TITLE_MAX, tokenizes_within
+from linkback.verify.links.reference import tokenizes_within
 
-CONTENT_MAX = 500
+CONTENT_MAX = EXCERPT_MAX  # an entry's e-content is stored as the mention's excerpt
 # mf2py costs ~0.7 ms per KB here and several times that on a 512 MB Lambda; the verifier runs up to
 # 10 messages per batch within 30 s and the fetcher admits 1 MB. Reading only the first 256 KB bounds
 # a page at ~0.2 s here; an entry's name, author and response properties come first in the markup.
 MF2_MAX_CHARS = 256 * 1024
-AUTHOR_NAME_MAX = 250
 MF2_TOKENIZE_BUDGET_S = 1.0
-PUBLISHED_MAX = 64
 # Post Type Discovery checks rsvp, then in-reply-to, repost-of, like-of; bookmark-of is not in its
 # list and comes last, so a page that both likes and bookmarks the target counts as a like.
 RESPONSE_PROPERTIES = ("in-reply-to", "repost-of", "like-of", "bookmark-of")

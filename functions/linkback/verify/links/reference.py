@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from typing import NamedTuple
 from urllib.parse import urljoin
 
+from linkback.fields import TITLE_MAX
 from linkback.text import clean_text
 from linkback.urls import InvalidUrl, normalise_url
 
@@ -35,7 +36,6 @@ INVISIBLE = frozenset({"script", "style", "template", "noscript"})
 CONTEXT_CHARS = 100
 PARSE_BUDGET_S = 2.0
 FEED_SLICE = 64 * 1024
-TITLE_MAX = 250
 SPACE = re.compile(r"\s+")
 
 
