@@ -12,7 +12,7 @@ from linkback.store.queue import MentionQueue
 from linkback.store.repository import MentionRepository
 
 # Imported where first used, not here: every handler imports this module, and cold start is billed per
-# function (issue 7). The receivers alone need intake and events, the verifier alone the fetcher; the
+# function. The receivers alone need intake and events, the verifier alone the fetcher; the
 # recheck and read functions need neither (bench/cold_start.py holds each within 1.15x its SDK baseline).
 if TYPE_CHECKING:
     from linkback.faults import Faults

@@ -1,4 +1,4 @@
-"""The public read API (`/api/mentions.jf2`, `/api/count`, DESIGN.md §3) through the real Lambda
+"""The public read API (`/api/mentions.jf2`, `/api/count`, docs/api.md) through the real Lambda
 handler, with API Gateway HTTP API 2.0 events, against DynamoDB Local: webmention.io's parameters,
 only approved mentions, ETag/304, the cache and CORS headers, 400/403 as JSON, and Query-only reads."""
 

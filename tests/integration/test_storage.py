@@ -1,5 +1,5 @@
 """The mentions table and the intake against DynamoDB Local and the SQS server: idempotent receive,
-re-sends, and the access patterns of DESIGN.md §5 served by Query on the template's indexes."""
+re-sends, and the access patterns of docs/architecture.md served by Query on the template's indexes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The verifier is an open URL fetcher: these tests attack it as a stranger would (DESIGN.md §7).
+"""The verifier is an open URL fetcher: these tests attack it as a stranger would (SECURITY.md).
 
 Every DNS answer comes from the test (support.Network) and every connection attempt is recorded at
 the socket layer and refused unless it goes to a loopback server the test allows, so a failing

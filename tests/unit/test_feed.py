@@ -1,4 +1,4 @@
-"""The public read model: the jf2 feed, the count document, paging and caching (DESIGN.md §3)."""
+"""The public read model: the jf2 feed, the count document, paging and caching (docs/api.md)."""
 
 from __future__ import annotations
 

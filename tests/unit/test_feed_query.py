@@ -1,4 +1,4 @@
-"""`/api/mentions.jf2`'s parameters (webmention.io's, DESIGN.md §3) and how one page is chosen from
+"""`/api/mentions.jf2`'s parameters (webmention.io's, docs/api.md) and how one page is chosen from
 the approved records: `feed.parse_query` and `feed.select`. Pure: no table, no handler."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The fetcher's guard: which addresses the verifier will never connect to (DESIGN.md §7)."""
+"""The fetcher's guard: which addresses the verifier will never connect to (SECURITY.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TrackBack 1.2: how a ping is read and how the endpoint answers (DESIGN.md §6)."""
+"""TrackBack 1.2: how a ping is read and how the endpoint answers (docs/architecture.md, "Protocols")."""
 
 from __future__ import annotations
 

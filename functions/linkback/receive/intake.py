@@ -51,7 +51,7 @@ class Limiter(TypingProtocol):
 
 @dataclass(frozen=True)
 class IntakeLimits:
-    """Abuse budgets checked before anything is stored (DESIGN.md §5 pattern 6)."""
+    """Abuse budgets checked before anything is stored (docs/architecture.md, access pattern 6)."""
 
     limiter: Limiter
     sender_pings_per_hour: int

@@ -1,6 +1,6 @@
 """The safe fetcher: the only way linkback reads a URL that a stranger chose.
 
-The verifier is an open URL fetcher on the internet, so (DESIGN.md §7):
+The verifier is an open URL fetcher on the internet, so (docs/architecture.md, "The safe fetcher"; SECURITY.md):
 - http/https only, no userinfo, ports 80/443 unless configured;
 - the host is resolved once, every address is checked against a deny list, and the connection goes
   to exactly the address that was checked (a second lookup could answer differently: DNS rebinding,
