@@ -35,6 +35,7 @@ dev: deps
 
 test: deps .chromium
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: deps

@@ -7,7 +7,7 @@ stretched to an exponentially growing delay, and after the queue's maxReceiveCou
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -18,6 +18,9 @@ from linkback.model import utc_now
 from linkback.notify.webhook import WebhookFailed, retry_delay_s
 from linkback.observability import logger, metrics
 from linkback.store import queue
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 # Settings are validated at init: a broken one fails the cold start, naming its variable and value.
 wiring.settings()
@@ -41,7 +44,9 @@ def record_handler(record: SQSRecord) -> None:
             extra={"mention_id": mention_id, "status": error.status, "attempt": attempt, "retry_in_s": delay},
         )
         metrics.add_metric(name="WebhookRetried", unit=MetricUnit.Count, value=1)
-        wiring.notify_queue().delay_redelivery(record.receipt_handle, delay)
+        notify_queue = wiring.notify_queue()
+        assert notify_queue is not None  # this function consumes it
+        notify_queue.delay_redelivery(record.receipt_handle, delay)
         raise
     except Exception:
         # The batch processor only reports the failure to SQS; the reason must reach the log.
@@ -54,7 +59,7 @@ def record_handler(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse | dict[str, int]:
     if event.get("source") == "aws.events":  # the daily schedule
         sent = wiring.announcer().digest(wiring.settings().sites, utc_now())
         logger.info("Digest", extra={"mails": sent})

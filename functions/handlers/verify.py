@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
@@ -21,6 +21,9 @@ from linkback import wiring
 from linkback.errors import InjectedCrash, TransientFetchError
 from linkback.observability import logger, metrics
 from linkback.store import queue
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 # Settings are validated at init: a broken one fails the cold start, naming its variable and value.
 wiring.settings()
@@ -90,7 +93,7 @@ async def record_handler(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> Any:
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     # Shared clients and the spam step built once here, not by ten threads racing on the first batch.
     wiring.repository().warm()
     wiring.screen()

@@ -7,11 +7,13 @@ boto3 (needed only to find a deployed stack's API) costs more to import than the
 from __future__ import annotations
 
 import argparse
+import builtins
 import json
 import os
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,15 +81,15 @@ class AdminClient:
         return dict(self._call("POST", f"/admin/mentions/{_segment(mention_id)}/{action}", body=body))
 
     def bulk(
-        self, action: str, ids: list[str], *, block: str | None = None, allow: str | None = None
-    ) -> list[dict[str, Any]]:
+        self, action: str, ids: builtins.list[str], *, block: str | None = None, allow: str | None = None
+    ) -> builtins.list[dict[str, Any]]:
         """One result per id, `{"id", "ok": True, "status"}` or `{"id", "ok": False, "error"}`."""
         if action not in DECISIONS:
             raise ValueError(f"unknown action {action!r}; one of {', '.join(DECISIONS)}")
         body = {"action": action, "ids": list(ids), **_present(block=block, allow=allow)}
         return list(self._call("POST", "/admin/mentions/bulk", body=body)["results"])
 
-    def lists(self, kind: str | None = None) -> list[dict[str, Any]]:
+    def lists(self, kind: str | None = None) -> builtins.list[dict[str, Any]]:
         return list(self._call("GET", "/admin/lists", query={"kind": kind})["entries"])
 
     def add_list_entry(self, kind: str, scope: str, value: str, note: str | None = None) -> dict[str, Any]:
@@ -102,7 +104,7 @@ class AdminClient:
         return dict(self._call("GET", "/admin/webhook-secret"))
 
     def _call(
-        self, method: str, path: str, *, query: dict[str, str | None] | None = None, body: Any = None
+        self, method: str, path: str, *, query: Mapping[str, str | None] | None = None, body: Any = None
     ) -> dict[str, Any]:
         url = self.base_url + path
         present = {name: value for name, value in (query or {}).items() if value is not None}

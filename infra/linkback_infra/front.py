@@ -125,6 +125,7 @@ class LocalFront:
     @property
     def base_url(self) -> str:
         host, port = self.server.server_address[:2]
+        assert isinstance(host, str)  # AF_INET: getsockname() gives the host as text
         return f"http://{host}:{port}"
 
     def start(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,9 @@ def _construct_intrinsic(loader: CloudFormationLoader, tag_suffix: str, node: ya
 
 CloudFormationLoader.add_multi_constructor("!", _construct_intrinsic)
 # CloudFormation reads unquoted dates (e.g. a policy's `Version: 2012-10-17`) as strings, not dates.
-CloudFormationLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+# Named with its type: PyYAML's stubs infer no loader type from a method of SafeConstructor.
+_timestamp_as_str: Callable[[CloudFormationLoader, yaml.Node], str] = yaml.SafeLoader.construct_yaml_str
+CloudFormationLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_str)
 
 
 def load_yaml(text: str) -> Any:

@@ -1,4 +1,5 @@
-"""Pingback 1.0 over XML-RPC: which calls are read, which are refused with which fault (docs/architecture.md, "Protocols")."""
+"""Pingback 1.0 over XML-RPC: which calls are read, which are refused with which fault
+(docs/architecture.md, "Protocols")."""
 
 from __future__ import annotations
 

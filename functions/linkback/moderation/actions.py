@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from linkback.errors import LinkbackError
 from linkback.model import Status
-from linkback.store.repository import MentionRepository
 from linkback.store.schema import ListEntry, MentionRecord
+
+if TYPE_CHECKING:
+    from linkback.store.contract import MentionStore
 
 OWNER_ACTIONS = ("approve", "spam", "delete", "restore")
 DECIDED = {"approve": Status.APPROVED, "spam": Status.SPAM, "delete": Status.DELETED}
@@ -89,7 +91,7 @@ def restore_status(record: MentionRecord) -> Status:
 
 
 def act(
-    repository: MentionRepository,
+    repository: MentionStore,
     mention_id: str,
     action: str,
     *,
@@ -141,7 +143,7 @@ def parse_status(value: str | None) -> Status:
 
 
 def act_on_many(
-    repository: MentionRepository,
+    repository: MentionStore,
     ids: Any,
     action: Any,
     *,
@@ -178,7 +180,7 @@ USED_LINK_MEMORY_S = 86400
 
 
 def act_from_link(
-    repository: MentionRepository,
+    repository: MentionStore,
     mention_id: str,
     action: str,
     *,

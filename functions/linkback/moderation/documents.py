@@ -58,15 +58,15 @@ def shown(record: MentionRecord, name: str) -> Any:
 
 
 def shown_title(record: MentionRecord) -> str | None:
-    return shown(record, "title")  # type: ignore[no-any-return]
+    return shown(record, "title")
 
 
 def shown_excerpt(record: MentionRecord) -> str | None:
-    return shown(record, "excerpt")  # type: ignore[no-any-return]
+    return shown(record, "excerpt")
 
 
 def shown_author_name(record: MentionRecord) -> str | None:
-    return shown(record, "author_name")  # type: ignore[no-any-return]
+    return shown(record, "author_name")
 
 
 def mention_document(record: MentionRecord) -> dict[str, Any]:

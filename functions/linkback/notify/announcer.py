@@ -11,13 +11,16 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from linkback.model import Status
 from linkback.moderation import oneclick
 from linkback.moderation.documents import summary
-from linkback.store.repository import MentionRepository
 from linkback.store.schema import MentionRecord
+
+if TYPE_CHECKING:
+    from linkback.store.contract import MentionStore
 
 ONE_CLICK_ACTIONS = ("approve", "spam", "delete")
 DIGEST_MAX = 100
@@ -28,7 +31,7 @@ Publish = Callable[[str, str], None]  # (subject, body) → the moderation topic
 
 @dataclass
 class Announcer:
-    repository: MentionRepository
+    repository: MentionStore
     admin_secret: str
     api_url: str
     mode: str  # "each" | "digest" | "none": what is mailed

@@ -79,7 +79,7 @@ def parse_paging(params: Mapping[str, str | None]) -> tuple[int, int]:
         if raw in (None, ""):
             return default
         try:
-            value = int(raw)  # type: ignore[arg-type]
+            value = int(raw)
         except ValueError as error:
             raise InvalidQuery(f"{name} must be a whole number") from error
         if not low <= value <= high:

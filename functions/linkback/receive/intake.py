@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 from typing import Protocol as TypingProtocol
 
 from linkback.errors import (
@@ -20,10 +21,12 @@ from linkback.errors import (
 )
 from linkback.fields import USER_AGENT_MAX
 from linkback.model import REGISTERED, DeletedBy, Protocol, Status, is_owner_verdict, isoformat, mention_id
-from linkback.store.repository import MentionRepository
 from linkback.store.schema import MentionRecord
 from linkback.text import clean_text
 from linkback.urls import InvalidUrl, normalise_url, site_of
+
+if TYPE_CHECKING:
+    from linkback.store.contract import MentionStore
 
 RESEND_ATTEMPTS = 3
 
@@ -86,7 +89,7 @@ def receive(
     ping: Ping,
     *,
     sites: tuple[str, ...],
-    repository: MentionRepository,
+    repository: MentionStore,
     queue: Queue,
     now: datetime,
     limits: IntakeLimits | None = None,
@@ -109,7 +112,9 @@ def receive(
         last_sent_at=now.timestamp(),
         sender_ip=ping.sender_ip,
         user_agent=clean_text(ping.user_agent, USER_AGENT_MAX) or None,
-        **sent,
+        sent_title=sent.get("sent_title"),
+        sent_excerpt=sent.get("sent_excerpt"),
+        sent_blog_name=sent.get("sent_blog_name"),
     )
     try:
         created = repository.create(record)
@@ -140,7 +145,7 @@ def _check_sender(sender_ip: str, limits: IntakeLimits, now: datetime) -> None:
 
 
 def _apply_resend(
-    ping: Ping, identifier: str, sent: dict[str, str], repository: MentionRepository, now: datetime, interval_s: int
+    ping: Ping, identifier: str, sent: dict[str, str], repository: MentionStore, now: datetime, interval_s: int
 ) -> bool:
     """Update an existing mention for a re-send; True when it should be verified again.
 

@@ -91,7 +91,7 @@ def parse_call(body: bytes) -> PingbackCall:
     values = [param.find("value") for param in params]
     if any(value is None for value in values):
         raise InvalidParams("each parameter needs a value")
-    source, target = (_string_value(value) for value in values)  # type: ignore[arg-type]
+    source, target = (_string_value(value) for value in values)
     return PingbackCall(source=source.strip(), target=target.strip())
 
 

@@ -59,7 +59,7 @@ def _media_type_and_charset(content_type: str | None) -> tuple[str, str | None]:
         charset = header.get_param("charset")
         if isinstance(charset, tuple):  # RFC 2231 `charset*=`: (charset, language, value)
             charset = collapse_rfc2231_value(charset)
-        return header.get_content_type(), charset  # type: ignore[return-value]
+        return header.get_content_type(), charset
     except (TypeError, ValueError, IndexError) as error:
         raise MalformedRequest("the Content-Type header cannot be read") from error
 

@@ -176,7 +176,8 @@ class AkismetClient:
                 data={"api_key": self.api_key, **form},
                 headers={"User-Agent": self.user_agent, "Accept": "text/plain"},
                 # total: connect and every read share one budget (a plain number would allow one each).
-                timeout=urllib3.Timeout(total=self.timeout_s),
+                # requests takes a urllib3 Timeout as it is (HTTPAdapter.send); its stubs list only numbers.
+                timeout=urllib3.Timeout(total=self.timeout_s),  # type: ignore[arg-type]
                 allow_redirects=False,
                 stream=True,
             )

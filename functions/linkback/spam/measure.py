@@ -148,7 +148,9 @@ _NO_LINKS = _Links()
 
 def _count_links(found: Sequence[tuple[str, str]], own: str, target_domain: str) -> _Links:
     domains: dict[str, str] = {}  # host → registrable domain, computed once per host
-    outbound, to_target, anchors, seen = 0, 0, [], set()
+    outbound, to_target = 0, 0
+    anchors: list[str] = []
+    seen: set[str] = set()
     # A page with more links than LINKS_EXAMINED is a directory or a farm whichever they are; the rest
     # are counted, not examined, so 1 MB of links costs no more than 1 MB of prose.
     for host, anchor in found[:LINKS_EXAMINED]:

@@ -12,8 +12,10 @@ from linkback.spam.domains import registrable_domain
 from linkback.spam.rules import DEFAULT_KEYWORD_RULES, Assessment, Finding, KeywordRule, Signals, SpamPolicy, assess
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from linkback.spam.akismet import AkismetClient, AkismetQuery
-    from linkback.store.repository import MentionRepository
+    from linkback.store.contract import MentionStore
     from linkback.store.schema import MentionRecord
     from linkback.verify.extract import Extracted
     from linkback.verify.fetch import FetchedPage
@@ -23,7 +25,7 @@ AKISMET_COMMENT_MAX = 4000  # Akismet judges the words; the whole page adds noth
 
 
 class Logger(Protocol):
-    def warning(self, msg: str, *args: object, **kwargs: object) -> None: ...
+    def warning(self, msg: str, *, extra: Mapping[str, object] | None = None) -> None: ...
 
 
 def keyword_rules(configured: tuple[tuple[str, float], ...]) -> tuple[KeywordRule, ...]:
@@ -76,7 +78,7 @@ class AkismetFeedback:
 class Screen:
     """Everything the spam step needs besides the mention and the page, built once per process."""
 
-    def __init__(self, repository: MentionRepository, policy: SpamPolicy, akismet: AkismetClient | None = None) -> None:
+    def __init__(self, repository: MentionStore, policy: SpamPolicy, akismet: AkismetClient | None = None) -> None:
         self.repository = repository
         self.policy = policy
         self.akismet = akismet

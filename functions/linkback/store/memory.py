@@ -292,7 +292,7 @@ class InMemoryRepository:
         """Approved mentions by type, for `/api/count`."""
         from linkback.read.feed import type_key
 
-        sources = [("public_target", t) for t in targets] or [("public_site", site)]
+        sources: list[tuple[str, str | None]] = [("public_target", t) for t in targets] or [("public_site", site)]
         counts: Counter[str] = Counter()
         for name, key in sources:
             if key is None:

@@ -37,6 +37,9 @@ from linkback.store.schema import (
 )
 
 if TYPE_CHECKING:
+    from pynamodb.expressions.update import Action
+    from pynamodb.indexes import GlobalSecondaryIndex
+
     from linkback.read.feed import FeedQuery
 
 __all__ = ["InvalidCursor", "ListEntry", "MentionRecord", "MentionRepository", "Verdict"]
@@ -83,7 +86,7 @@ class MentionRepository:
     ) -> bool:
         """Apply a re-send if the record is still in the status we read (optimistic concurrency) and
         the previous send is at least interval_s old."""
-        actions = [
+        actions: list[Action] = [
             MentionRecord.updated_at.set(isoformat(now)),
             MentionRecord.status.set(str(status)),
             MentionRecord.last_sent_at.set(now.timestamp()),
@@ -129,7 +132,7 @@ class MentionRepository:
         False when the record changed since it was read (nothing written)."""
         stamp = isoformat(now)
         change = Change(at=stamp, by=by, from_status=record.status, to_status=str(status), note=note)
-        actions = [
+        actions: list[Action] = [
             MentionRecord.status.set(str(status)),
             MentionRecord.status_reason.set(f"{status} by {by}" + (f": {note}" if note else "")),
             MentionRecord.updated_at.set(stamp),
@@ -161,7 +164,7 @@ class MentionRepository:
         )
 
     @staticmethod
-    def _index_actions(status: Status, record: MentionRecord) -> list[Any]:
+    def _index_actions(status: Status, record: MentionRecord) -> list[Action]:
         actions = []
         for name, value in index_keys(status, record.target, record.site).items():
             attribute = getattr(MentionRecord, name)
@@ -189,6 +192,7 @@ class MentionRepository:
         # Sorted by reception with no filter: the index order is the answer, read only up to the page.
         limit = query.per_page * (query.page + 1) if query.plain else MAX_READ
         forward = not query.newest_first if query.plain else False
+        sources: list[tuple[GlobalSecondaryIndex[MentionRecord], str]]
         sources = [(MentionRecord.public_by_target, target) for target in query.targets]
         if site is not None:
             sources = [(MentionRecord.public_by_site, site)]
@@ -208,6 +212,7 @@ class MentionRepository:
         """Approved mentions by type, for `/api/count` (reads only the two attributes it needs)."""
         from linkback.read.feed import type_key
 
+        sources: list[tuple[GlobalSecondaryIndex[MentionRecord], str | None]]
         sources = [(MentionRecord.public_by_target, t) for t in targets] or [(MentionRecord.public_by_site, site)]
         counts: Counter[str] = Counter()
         for index, key in sources:

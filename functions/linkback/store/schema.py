@@ -135,7 +135,8 @@ class MentionRecord(InTable):
     deleted_by = UnicodeAttribute(null=True)
     deleted_at = UnicodeAttribute(null=True)
     spam_score = NumberAttribute(default=0)
-    spam_reasons = ListAttribute(of=UnicodeAttribute, default=list)
+    # The items are str; pynamodb's types make them the `of` attribute class (pynamodb/PynamoDB#1246).
+    spam_reasons: ListAttribute[str] = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     fetch_status = NumberAttribute(null=True)
     fetched_url = UnicodeAttribute(null=True)
     attempts = NumberAttribute(default=0)

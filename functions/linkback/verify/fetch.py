@@ -134,12 +134,13 @@ def _pinned_adapter(address: str, hostname: str, watchdog: _Watchdog) -> Any:
     class PinnedAdapter(HTTPAdapter):
         """Connects to `address` whatever the URL's host, keeping the name for SNI and the certificate."""
 
-        def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):  # type: ignore[no-untyped-def]
+        def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
             host_params, pool_kwargs = self.build_connection_pool_key_attributes(request, verify, cert)
             host_params["host"] = address
             if host_params["scheme"] == "https":
-                pool_kwargs["server_hostname"] = hostname
-                pool_kwargs["assert_hostname"] = hostname
+                # urllib3 takes any pool key here; types-requests' _PoolKwargs lists only those requests sets
+                pool_kwargs["server_hostname"] = hostname  # type: ignore[typeddict-unknown-key]
+                pool_kwargs["assert_hostname"] = hostname  # type: ignore[typeddict-unknown-key]
             pool = self.poolmanager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
             if not getattr(pool.ConnectionCls, "watched", False):
                 base = pool.ConnectionCls

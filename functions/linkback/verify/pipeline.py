@@ -15,15 +15,28 @@ from urllib.parse import urlsplit
 
 from linkback.errors import PermanentFetchError, TransientFetchError
 from linkback.model import PUBLISHED, DeletedBy, Status, Verdict, is_owner_verdict
-from linkback.store.repository import MentionRepository
 from linkback.store.schema import MentionRecord
 from linkback.verify.fetch import FetchedPage
 from linkback.verify.links.fast import find_link
 from linkback.verify.links.reference import LinkEvidence, ParseBudgetExceeded, find_in_json, find_in_text
 
 if TYPE_CHECKING:
+    from typing import TypedDict
+
     from linkback.spam.rules import Assessment
+    from linkback.store.contract import MentionStore
     from linkback.verify.extract import Extracted
+
+    class _VerdictCommon(TypedDict):
+        """The fields of a linking page's Verdict that do not depend on its microformats."""
+
+        status: Status
+        reason: str
+        fetch_status: int | None
+        fetched_url: str | None
+        spam_score: float
+        spam_reasons: tuple[str, ...]
+
 
 ANNOUNCE_MEMORY_S = 30 * 86400
 # The spam step (screening.Screen in production): the rules' judgement of a page that does link.
@@ -114,7 +127,7 @@ def decide(
         reason = "the source no longer links to the target" if record.status in PUBLISHED else None
         return _gone(record, reason or "the source does not link to the target", page.status, page.url)
     status, reason = _status_for(record, moderation, assessment)
-    common = {
+    common: _VerdictCommon = {
         "status": status,
         "reason": reason,
         "fetch_status": page.status,
@@ -157,7 +170,7 @@ def extract_entry(page: FetchedPage, target: str) -> Extracted | None:
 def verify_mention(
     mention_id: str,
     *,
-    repository: MentionRepository,
+    repository: MentionStore,
     fetcher: Fetcher,
     moderation: str,
     now: datetime,

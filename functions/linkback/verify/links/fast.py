@@ -46,7 +46,8 @@ _CDATA_END = {tag: re.compile(rf"</\s*{tag}\s*>", re.I) for tag in _CDATA}  # ht
 _BUDGET_EVERY = 512  # tokens between two looks at the thread's CPU time
 
 # Each pattern below has at most one quantifier per alternative and none nested, so every match is
-# linear in what it consumes; closing quotes and '>' are found with memoised str.find instead.
+# linear in what it consumes; closing quotes and '>' are found with memoised str.find instead. Those that
+# can match nothing (`*` alone) match everywhere: their `match` is asserted, never tested.
 _NAME_REST = re.compile(r"[^\t\n\r\f />\x00]*")  # html.parser: tag name after its first letter
 _SPACE_SLASH = re.compile(r"[\s/]*")
 _SPACES = re.compile(r"\s*")
@@ -301,6 +302,10 @@ class _FastScanner(LinkScanner):
 class _Tokenizer:
     """html.parser's goahead() over the whole page at once, close() included."""
 
+    # set by run(): the tag whose raw text is being read (script, style) and the pattern that ends it
+    cdata: str | None
+    cdata_end: re.Pattern[str] | None
+
     def __init__(self, text: str, scanner: _FastScanner, started: float, budget_s: float) -> None:
         self.text = text
         self.scanner = scanner
@@ -332,7 +337,9 @@ class _Tokenizer:
         low, high = self.name_span
         if low <= start <= high:
             return high
-        end = _NAME_REST.match(self.text, start).end()
+        name = _NAME_REST.match(self.text, start)
+        assert name is not None
+        end = name.end()
         self.name_span = (start, end)
         return end
 
@@ -351,16 +358,22 @@ class _Tokenizer:
             if equals.end(2) > equals.start(2):  # give back one space: an empty bare value
                 return start - 1, ""
             if equals.end(1) - equals.start(1) >= 2:  # give back one '=': a bare value from it
-                end = _BARE.match(text, start - 1).end()
+                bare = _BARE.match(text, start - 1)
+                assert bare is not None
+                end = bare.end()
                 return end, text[start - 1 : end]
             return position, None
-        end = _BARE.match(text, start).end()
+        bare = _BARE.match(text, start)
+        assert bare is not None
+        end = bare.end()
         return end, text[start:end]
 
     def _start_tag_end(self, i: int) -> int:
         """html.parser's check_for_whole_start_tag without its backtracking pattern."""
         text = self.text
-        position = _SPACE_SLASH.match(text, self._name_end(i + 2)).end()
+        space = _SPACE_SLASH.match(text, self._name_end(i + 2))
+        assert space is not None
+        position = space.end()
         visited = []
         attributes_end = self.attributes_end
         while True:
@@ -369,11 +382,15 @@ class _Tokenizer:
                 break
             name = _ATTR_NAME.match(text, position)
             if name is None:
-                end = _SPACES.match(text, position).end()
+                spaces = _SPACES.match(text, position)
+                assert spaces is not None
+                end = spaces.end()
                 break
             visited.append(position)
             after, _ = self._value(name.end())
-            position = _SEPARATOR.match(text, after).end()
+            separator = _SEPARATOR.match(text, after)
+            assert separator is not None
+            position = separator.end()
         following = text[end : end + 1]
         if following == ">":
             return end + 1
@@ -395,7 +412,9 @@ class _Tokenizer:
         text = self.text
         name_end = self._name_end(i + 2)
         tag = text[i + 1 : name_end].lower()
-        k = _SEPARATOR.match(text, name_end).end()
+        separator = _SEPARATOR.match(text, name_end)
+        assert separator is not None
+        k = separator.end()
         wanted = tag in _START_TAGS
         attrs: list[tuple[str, str | None]] = []
         while k < endpos:
@@ -409,7 +428,9 @@ class _Tokenizer:
                 if value:
                     value = unescape(value)
                 attrs.append((name.group().lower(), value))
-            k = _SEPARATOR.match(text, k).end()
+            separator = _SEPARATOR.match(text, k)
+            assert separator is not None
+            k = separator.end()
         scanner = self.scanner
         end = text[k:endpos].strip()
         if end not in (">", "/>"):
@@ -450,7 +471,9 @@ class _Tokenizer:
                 return self._bogus_comment(i)
             name_end = self._name_end(i + 3)
             tag = text[i + 2 : name_end].lower()
-            gtpos = self.searches.find(">", _SEPARATOR.match(text, name_end).end())
+            separator = _SEPARATOR.match(text, name_end)
+            assert separator is not None
+            gtpos = self.searches.find(">", separator.end())
             self._end(tag)
             return gtpos + 1
         tag = match.group(1).lower()
@@ -521,7 +544,9 @@ class _Tokenizer:
             origin = scanner.base_origin()
             elsewhere = origin is not None and origin[1] != scanner.target_netloc
             pattern = _quiet_run_for(scanner.target_netloc, elsewhere)
-        end = pattern.match(self.text, i, self.next_slice).end()
+        quiet = pattern.match(self.text, i, self.next_slice)
+        assert quiet is not None  # every quiet run pattern is `(...)*+`
+        end = quiet.end()
         if end > i:
             scanner.add_quiet_run(self.text[i:end])
         return end
@@ -533,8 +558,8 @@ class _Tokenizer:
         scanner = self.scanner
         n = len(text)
         i = 0
-        self.cdata: str | None = None
-        self.cdata_end: re.Pattern[str] | None = None
+        self.cdata = None
+        self.cdata_end = None
         # Once a construct is unterminated, find_link waits for the rest of the page and then close()
         # reads everything left, without stopping early: `closing` is that phase.
         closing = False
@@ -554,6 +579,7 @@ class _Tokenizer:
                 if j < 0:
                     j = n
             else:
+                assert self.cdata_end is not None  # set with cdata
                 found = self.cdata_end.search(text, i)
                 if found is None:
                     return  # an unclosed script or style: html.parser drops the rest
@@ -630,7 +656,9 @@ class _Tokenizer:
                     k = -1 if gt < 0 else gt + 1
                 elif i + 1 < n:
                     # "<" before anything else is text; a run of them is read as one
-                    k = min(_LT_RUN.match(text, i).end() - 1, self.next_slice)
+                    lt_run = _LT_RUN.match(text, i)
+                    assert lt_run is not None  # text[i] is "<"
+                    k = min(lt_run.end() - 1, self.next_slice)
                     k = k if k > i else i + 1
                     scanner.handle_data("<" * (k - i))
                 else:
