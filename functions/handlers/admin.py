@@ -21,9 +21,8 @@ from linkback import wiring
 from linkback.errors import LinkbackError
 from linkback.model import utc_now
 from linkback.moderation import actions as moderation
-from linkback.moderation import documents, oneclick
+from linkback.moderation import documents, oneclick, queries
 from linkback.observability import logger, metrics
-from linkback.store.schema import InvalidCursor
 
 # Settings are validated at init: a broken one fails the cold start, naming its variable and value.
 wiring.settings()
@@ -138,28 +137,13 @@ def sites() -> Response:
 
 @app.get("/admin/mentions")
 def list_mentions() -> Response:
-    event = app.current_event
-    sites = wiring.settings().sites
-    site = event.get_query_string_value("site") or (sites[0] if len(sites) == 1 else "")
-    if site not in sites:
-        raise moderation.InvalidRequest(f"site must be one of {', '.join(sites)}")
-    status = moderation.parse_status(event.get_query_string_value("status"))
-    try:
-        limit = min(100, max(1, int(event.get_query_string_value("limit") or 50)))
-    except ValueError:
-        raise moderation.InvalidRequest("limit must be a number from 1 to 100") from None
-    cursor = documents.decode_cursor(event.get_query_string_value("cursor"))
-    try:
-        records, next_key = wiring.repository().for_site(site, status, limit=limit, cursor=cursor)
-    except InvalidCursor as error:
-        raise moderation.InvalidRequest(str(error)) from None
-    return _json(
-        200,
-        {
-            "mentions": [documents.mention_document(record) for record in records],
-            "next_cursor": documents.encode_cursor(next_key),
-        },
-    )
+    query = app.current_event.get_query_string_value
+    page = queries.page_of_mentions(
+        wiring.repository(), sites=wiring.settings().sites, site=query("site"), status=query("status"),
+        limit=query("limit"), cursor=query("cursor"),
+    )  # fmt: skip
+    mentions = [documents.mention_document(record) for record in page.records]
+    return _json(200, {"mentions": mentions, "next_cursor": page.next_cursor})
 
 
 @app.get("/admin/mentions/<mention_id>")
@@ -198,43 +182,31 @@ def decide(mention_id: str, action: str) -> Response:
     return _json(200, {"mention": documents.mention_document(result.record), "listed": listed})
 
 
-def _list_kind(value: Any) -> str:
-    if value not in moderation.LIST_KINDS:
-        raise moderation.InvalidRequest(f"kind must be one of {', '.join(moderation.LIST_KINDS)}")
-    return str(value)
-
-
 @app.get("/admin/lists")
 def lists() -> Response:
-    kind = app.current_event.get_query_string_value("kind")
-    kinds = [_list_kind(kind)] if kind else list(moderation.LIST_KINDS)
-    entries = [entry for k in kinds for entry in wiring.repository().list_entries(k)]
+    entries = queries.entries(wiring.repository(), app.current_event.get_query_string_value("kind"))
     return _json(200, {"entries": [documents.list_entry_document(entry) for entry in entries]})
 
 
 @app.post("/admin/lists")
 def add_to_list() -> Response:
     document = _body()
-    kind = _list_kind(document.get("kind"))
-    scope = str(document.get("scope") or "domain")
-    value = moderation.normalise_list_value(scope, str(document.get("value") or ""))
-    entry = wiring.repository().add_list_entry(
-        kind, scope, value, by=API_CALLER, now=utc_now(), note=_optional_text(document, "note")
-    )
-    logger.info("List entry added", extra={"kind": kind, "scope": scope, "value": value})
+    entry = queries.add_entry(
+        wiring.repository(), document.get("kind"), document.get("scope"), document.get("value"), by=API_CALLER,
+        now=utc_now(), note=_optional_text(document, "note"),
+    )  # fmt: skip
+    logger.info("List entry added", extra={"kind": entry.kind, "scope": entry.scope, "value": entry.value})
     return _json(201, {"entry": documents.list_entry_document(entry)})
 
 
 @app.delete("/admin/lists")
 def remove_from_list() -> Response:
-    event = app.current_event
-    kind = _list_kind(event.get_query_string_value("kind"))
-    scope = event.get_query_string_value("scope") or "domain"
-    value = moderation.normalise_list_value(scope, event.get_query_string_value("value") or "")
-    removed = wiring.repository().remove_list_entry(kind, scope, value)
+    query = app.current_event.get_query_string_value
+    removed = queries.remove_entry(wiring.repository(), query("kind"), query("scope"), query("value"))
     if removed is None:
-        return _error(404, "not_found", f"{value} is not on the {kind} list")
-    logger.info("List entry removed", extra={"kind": kind, "scope": scope, "value": value})
+        value = moderation.normalise_list_value(query("scope") or "domain", query("value") or "")
+        return _error(404, "not_found", f"{value} is not on the {query('kind')} list")
+    logger.info("List entry removed", extra={"kind": removed.kind, "scope": removed.scope, "value": removed.value})
     return _json(200, {"removed": documents.list_entry_document(removed)})
 
 
