@@ -43,7 +43,7 @@ class Decision(StrEnum):
 
 # The value types the verifier loads are NamedTuples, not frozen dataclasses: CPython 3.12 defines a
 # dataclass by exec-ing each generated method (~0.5 ms each class, at every cold start), a NamedTuple in
-# ~0.08 ms (bench/cold_start.py; README, Performance).
+# ~0.08 ms (bench/cold_start.py; docs/performance.md).
 class Finding(NamedTuple):
     rule: str  # the rule function's name, e.g. "link_farm"
     score: float  # > 0 spammy, < 0 trustworthy

@@ -336,5 +336,8 @@ def _moderate_lists(client: Any, args: argparse.Namespace) -> int:
 def _moderate_webhook_secret(client: Any, args: argparse.Namespace) -> int:
     document = client.webhook_secret()
     print(document["secret"])
-    print(f"(verify the {document['header']} header of each webhook with it; see README, Webhooks)", file=sys.stderr)
+    print(
+        f"(verify the {document['header']} header of each webhook with it; see docs/moderation.md, webhooks)",
+        file=sys.stderr,
+    )
     return 0

@@ -1,4 +1,4 @@
-"""The webhook receiver the README shows is the one owners will copy: it must accept what linkback signs
+"""The webhook receiver docs/moderation.md shows is the one owners will copy: it must accept what linkback signs
 and refuse what it did not."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def readme_verify() -> Any:
     text = MODERATION_DOC.read_text(encoding="utf-8")
     section = text[text.index("### Mail, one-click links and webhooks") :]
     code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert code, "the README's webhook section has no Python receiver"
+    assert code, "docs/moderation.md's webhook section has no Python receiver"
     namespace: dict[str, Any] = {}
     exec(code.group(1), namespace)  # our own README example
     return namespace["verify"]
