@@ -9,6 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+# The SDK first, at the handler's own depth: loaded under linkback's import chain it runs some thirty
+# frames deeper, where CPython 3.12's frame-chunk slow path (python/cpython#142183, bench/cold_start.py's
+# PROBE) makes its regex compiles markedly slower. This function imports little else, so that cost
+# was a tenth of its cold start.
+import boto3  # noqa: F401
+import pynamodb.models  # noqa: F401
 from aws_lambda_powertools.metrics import MetricUnit
 
 from linkback import wiring
