@@ -13,28 +13,29 @@ tests/infrastructure/test_bench_scripts.py) is a smoke run: shown, not extended,
 Two figures per handler:
 - ratio: pair i starts the handler's interpreter and the baseline's back to back, both at stack depth
   i % 8 (see PROBE), which goes first alternating (each depth sees both orders in every 16 pairs),
-  and takes handler_i / baseline_i; separate medians of handler and baseline moved the ratio by 0.3
-  between runs (Pingback 1.00x-1.32x), as the baseline alone moved 291-359 ms. Times are CPU time
+  and takes handler_i / baseline_i. (Separate medians of handler and baseline moved the ratio by 0.3
+  between runs, Pingback 1.00x-1.32x, as the baseline alone moved 291-359 ms.) Times are CPU time
   (time.process_time), not wall time: with the files in the page cache the two agree on an idle
   machine (wall/CPU 1.00-1.04 here), and on a busy one the wall clock adds the time a process waited
   for a core. Even so a shared VM's speed moves by ~15 % from one 100 ms to the next and is unrelated
   again ~300 ms later, so the two processes of a pair never run at quite the same speed: per-pair
   ratios scatter by ~0.15 under load, and only the number of pairs narrows their centre. Shown: the
   interquartile mean (the mean of the middle half of the pairs: a disturbed pair moves it no more
-  than the median, and it scatters ~20 % less), that middle half's range (IQR), and the pairs it
-  took: pairs are added 16 at a time until the ratio's standard error (bootstrap within depth and
-  order) is <= --precision (0.01, so that runs agree within about +-0.03), at most --max-runs. On an
-  idle machine that is the first 32 pairs (~2 min for all eight); under load up to 320 (~25 min).
-- own imports: our modules' own code, which noise cannot move: `python -X importtime` in one
-  interpreter that runs the baseline first (so the SDK is loaded) and then the handler's import and
-  init, the `self` times of the lines for linkback, linkback.* and handlers.* summed, each module's
-  best over --import-runs runs spread over the depths (timeit's reasoning: noise only ever adds time;
-  the median of the sums moved by 5 ms between runs under load, this by < 1 ms). "own ratio" =
-  (baseline + own imports) / baseline. It leaves out the third-party modules only our code imports
-  (pynamodb.models, defusedxml), the init's work and the import order: CPython's frame-chunk slow
-  path (PROBE) costs the handler, whose SDK imports run deeper under ours, up to +40 ms at some
-  depths that the baseline does not pay. So ratio - own ratio is that, and the own ratio says how
-  much of the budget our modules themselves use.
+  than it moves the median, and it scatters ~20 % less), its standard error (bootstrap), the middle
+  half's range (IQR) and the pairs it took: 32 (--runs), then 16 more at a time until the standard
+  error is <= --precision (0.01: three runs then agree within about +-0.03), at most --max-runs
+  (320). On a quiet machine that is 32-64 pairs, ~3 min for the eight functions; under load ~25 min.
+- own imports: our modules' own code, a figure noise cannot move: `python -X importtime` in one
+  interpreter that runs the baseline first (so the SDK is loaded), then the handler's import and
+  init; the `self` times of the lines for linkback, linkback.* and handlers.*, each module's best of
+  --import-runs runs (16, spread over the depths), summed: noise only ever adds time, and the median
+  of the sums moved by 5 ms between runs under load, this by < 1 ms. "own ratio" = (baseline + own
+  imports) / baseline, with the baseline's best CPU time in the same runs (the machine's speed
+  drifts by 30 % over minutes; this ratio does not). It leaves out the third-party modules only our
+  code imports (pynamodb.models, defusedxml), the init's own work and the import order: the SDK
+  imported under our modules runs a few frames deeper, where CPython's frame-chunk slow path (PROBE)
+  costs it up to 40 ms more at some depths. ratio - own ratio is those; the own ratio is the share
+  of the budget our modules' code takes.
 With --built or --package, bytecode writing is off, as on Lambda's read-only /var/task.
 """
 
@@ -93,6 +94,7 @@ PROBE = (
 )
 DEPTHS = 8
 ROUND = 2 * DEPTHS  # pairs: every depth with each half first once
+IMPORT_RUNS = 2 * DEPTHS
 JUDGED_RUNS = DEPTHS
 OVER_BUDGET = 3  # the exit status when a handler is over budget (bench/run_all.py tells it from a crash)
 OURS = ("linkback", "handlers")
@@ -113,11 +115,8 @@ class Figures(NamedTuple):
     low: float  # their first quartile
     high: float  # their third quartile
     error: float  # the standard error of `ratio`
-    own_ms: float  # our modules' self import time, each module's best of the runs
-
-    @property
-    def own_ratio(self) -> float:
-        return (self.baseline_ms + self.own_ms) / self.baseline_ms
+    own_ms: float  # our modules' self import time, each module's best of the -X importtime runs
+    own_ratio: float  # (baseline + own_ms) / baseline, the baseline's best of the same runs
 
 
 def environment(path: Path, read_only: bool, runtime: Path | None) -> dict[str, str]:
@@ -165,31 +164,23 @@ def quartiles(values: list[float]) -> tuple[float, float]:
 
 
 def standard_error(ratios: list[float], resamples: int = 300) -> float:
-    """Bootstrap standard error of the interquartile mean, resampling within each depth and order."""
+    """Bootstrap standard error of the interquartile mean (deterministic: a fixed seed)."""
     if len(ratios) < ROUND:
         return float("inf")
-    strata = [ratios[s::ROUND] for s in range(ROUND)]
     draw = random.Random(0)
-    means = [
-        interquartile_mean([ratio for stratum in strata for ratio in draw.choices(stratum, k=len(stratum))])
-        for _ in range(resamples)
-    ]
-    return statistics.stdev(means)
+    return statistics.stdev(interquartile_mean(draw.choices(ratios, k=len(ratios))) for _ in range(resamples))
 
 
-def own_ms(reports: list[str]) -> float:
-    """Our modules' self import time in `python -X importtime` reports: each module's best, summed."""
-    best: dict[str, int] = {}
-    for report in reports:
-        # "import time: <self us> | <cumulative us> | <module, indented by nesting>"
-        for line in report.splitlines():
-            if not line.startswith("import time:"):
-                continue
+def own_import_us(report: str) -> dict[str, int]:
+    """The self import time (us) of each of our modules in a `python -X importtime` report."""
+    spent = {}
+    # "import time: <self us> | <cumulative us> | <module, indented by nesting>"
+    for line in report.splitlines():
+        if line.startswith("import time:"):
             self_us, _, module = line.removeprefix("import time:").split("|")
-            name = module.strip()
-            if self_us.strip().isdigit() and name.split(".")[0] in OURS:
-                best[name] = min(best.get(name, sys.maxsize), int(self_us))
-    return sum(best.values()) / 1000
+            if self_us.strip().isdigit() and module.strip().split(".")[0] in OURS:
+                spent[module.strip()] = int(self_us)
+    return spent
 
 
 def measure(python: str, module: str, init: str, baseline: str, env: dict[str, str], args: Namespace) -> Figures:
@@ -203,8 +194,13 @@ def measure(python: str, module: str, init: str, baseline: str, env: dict[str, s
         pairs += [pair(python, handler, baseline, env, i) for i in range(len(pairs), len(pairs) + ROUND)]
         ratios = [h / b for h, b in pairs]
         error = standard_error(ratios)
-    import_runs = args.import_runs or min(args.runs, DEPTHS)
-    reports = [run(python, [baseline, handler], i % DEPTHS, env, "-X", "importtime")[1] for i in range(import_runs)]
+    # Own imports: the baseline first, then the handler, in one interpreter; each best of the runs.
+    best_baseline_ms, best_us = float("inf"), {}
+    for i in range(args.import_runs or min(args.runs, IMPORT_RUNS)):
+        (baseline_ms, _), report = run(python, [baseline, handler], i % DEPTHS, env, "-X", "importtime")
+        best_baseline_ms = min(best_baseline_ms, baseline_ms)
+        for name, spent_us in own_import_us(report).items():
+            best_us[name] = min(best_us.get(name, spent_us), spent_us)
     low, high = quartiles(ratios)
     return Figures(
         pairs=len(pairs),
@@ -214,7 +210,8 @@ def measure(python: str, module: str, init: str, baseline: str, env: dict[str, s
         low=low,
         high=high,
         error=error,
-        own_ms=own_ms(reports),
+        own_ms=sum(best_us.values()) / 1000,
+        own_ratio=1 + sum(best_us.values()) / 1000 / best_baseline_ms,
     )
 
 
@@ -261,7 +258,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=32, help="pairs of fresh interpreters per function, at least")
     parser.add_argument("--max-runs", type=int, default=320, help="pairs per function, at most")
     parser.add_argument("--precision", type=float, default=0.01, help="the ratio's standard error to reach")
-    parser.add_argument("--import-runs", type=int, help="-X importtime runs per function (default: runs, at most 8)")
+    parser.add_argument("--import-runs", type=int, help="-X importtime runs per function (default: runs, at most 16)")
     parser.add_argument("--built", type=Path, help="sam build's artifacts directory (.aws-sam/build)")
     parser.add_argument("--package", action="store_true", help="build each package with functions/Makefile first")
     parser.add_argument("--python", default=sys.executable)
@@ -283,10 +280,10 @@ def main() -> int:
         f"stack depths 0-{DEPTHS - 1}), {args.runs} pairs or more until its standard error is <= {args.precision} "
         f"(at most {args.max_runs}): the mean of the middle half of the pairs, whose range is IQR\n"
         "  own imports: self time of linkback.* and handlers.* once the baseline is loaded (-X importtime, each "
-        "module's best of the runs); own ratio = (baseline + own imports) / baseline"
+        "module's best of the runs); own ratio = (baseline + own imports) / baseline, the baseline's best of the runs"
     )
     print(
-        f"  {'function':<20} {'handler':>9} {'baseline':>9} {'ratio':>6} {'IQR':<11} {'pairs':>5} "
+        f"  {'function':<20} {'handler':>9} {'baseline':>9} {'ratio':>6} {'s.e.':>5} {'IQR':<11} {'pairs':>5} "
         f"{'own imports':>11} {'own ratio':>9}  ≤ {BUDGET}x  package"
     )
     over = []
@@ -300,11 +297,12 @@ def main() -> int:
             )
             size = f"{size_mb:5.1f} MB unzipped, {zipped_mb(built / function):4.1f} MB zipped"
         within = figures.ratio <= BUDGET
+        error = f"{figures.error:5.3f}" if figures.error < float("inf") else "    -"
         if not within:
             over.append(f"{function} {figures.ratio:.2f}x")
         print(
             f"  {function:<20} {figures.handler_ms:6.1f} ms {figures.baseline_ms:6.1f} ms {figures.ratio:5.2f}x "
-            f"[{figures.low:4.2f}-{figures.high:4.2f}] {figures.pairs:5} {figures.own_ms:8.1f} ms "
+            f"{error} [{figures.low:4.2f}-{figures.high:4.2f}] {figures.pairs:5} {figures.own_ms:8.1f} ms "
             f"{figures.own_ratio:8.2f}x  {'✓' if within else '✗':^8} {size}".rstrip()
         )
     scratch.cleanup()
